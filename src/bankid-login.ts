@@ -1,0 +1,322 @@
+import { html, LitElement, nothing, svg, type PropertyValues, type TemplateResult } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { localized } from '@lit/localize';
+import type { Flow } from './events.js';
+import { isLive, type OrderState, type Snapshot } from './flow.js';
+import { applyLocale } from './localization.js';
+import {
+  helpContent,
+  labels,
+  messageText,
+  panelTexts,
+  type MessageContext,
+  type Operation,
+} from './messages.js';
+import { OrderController } from './order-controller.js';
+import { currentPlatform, type Platform } from './platform.js';
+import { qrSymbol, type QrSymbol } from './qr.js';
+import { styles } from './styles.js';
+
+export type FlowChoice = 'auto' | Flow;
+
+/**
+ * Log in or sign with Swedish BankID: opens the BankID app on this device or shows an animated QR code
+ * for another device, polls the host backend and explains every outcome, in Swedish or English.
+ *
+ * @summary The browser side of a BankID login, for any page.
+ *
+ * @fires {BankIdStartEvent} bankid-start - The backend created an order. `{ orderRef, flow }`
+ * @fires {BankIdLaunchEvent} bankid-launch - About to open the BankID app (cancelable). `{ url, trigger }`
+ * @fires {BankIdStatusEvent} bankid-status - The shown status changed. `{ status, hintCode, message }`
+ * @fires {BankIdCompleteEvent} bankid-complete - The order is complete. `{ orderRef, response }`
+ * @fires {BankIdCancelEvent} bankid-cancel - The user cancelled. `{ orderRef, source }`
+ * @fires {BankIdFailedEvent} bankid-failed - The order failed or could not start. `{ code, message, retryable }`
+ *
+ * @csspart card - The box around everything.
+ * @csspart message - The status line (also the polite live region).
+ * @csspart qr - The QR code.
+ * @csspart button - Every button; each also has a part named after its action.
+ * @csspart help - The help section.
+ *
+ * @cssprop --bankid-login-accent - Background of the main button (default #183e4f).
+ * @cssprop --bankid-login-on-accent - Text on the main button (default #fff).
+ * @cssprop --bankid-login-background - Background of the card (default transparent).
+ * @cssprop --bankid-login-border - Border of the card and the help section.
+ * @cssprop --bankid-login-radius - Corner radius of the card (default 12px).
+ * @cssprop --bankid-login-focus - Focus ring colour (default #1a73e8).
+ */
+@localized()
+export class BankIdLogin extends LitElement {
+  static override styles = styles;
+
+  /** Registers the element; a second call (or another copy of the bundle) is harmless. */
+  static define(tag = 'bankid-login', registry: CustomElementRegistry = customElements): void {
+    if (!registry.get(tag)) registry.define(tag, this);
+  }
+
+  /** Base URL of the host backend's endpoints (`{api}/auth`, `/sign`, `/collect`, `/cancel`). Required. */
+  @property() api = '';
+
+  /** The flow an order starts in: `auto` (phones and tablets open the app, computers show the QR code), `this-device` or `other-device`. */
+  @property() flow: FlowChoice = 'auto';
+
+  /** `auth` (log in) or `sign`. */
+  @property() operation: Operation = 'auth';
+
+  /** `sv` or `en` (region suffixes accepted); otherwise the nearest `[lang]`, else Swedish. */
+  @property({ reflect: true }) override lang = '';
+
+  /** Milliseconds after the automatic try before the open-the-app button shows. */
+  @property({ type: Number, attribute: 'launch-button-delay' }) launchButtonDelay = 5000;
+
+  /** Begin as soon as the element is connected, instead of showing the begin button. */
+  @property({ type: Boolean, attribute: 'start-on-connect' }) startOnConnect = false;
+
+  /** Where the BankID app returns on iOS; must be on this origin. Defaults to the page's URL. */
+  @property({ attribute: 'return-url' }) returnUrl = '';
+
+  /** Extra request headers for the backend, e.g. a CSRF token. */
+  @property({ attribute: false }) headers: Record<string, string> = {};
+
+  /** The device and browser, detected from the user agent. Replaceable, mainly for tests. */
+  @property({ attribute: false }) platform: Platform = currentPlatform();
+
+  @state() private helpOpen = false;
+
+  private readonly order = new OrderController(this, () => ({
+    api: this.api,
+    operation: this.currentOperation,
+    headers: this.headers ?? {},
+    launchButtonDelay: Number.isFinite(this.launchButtonDelay) ? Math.max(0, this.launchButtonDelay) : 5000,
+    platform: this.platform,
+    returnUrl: this.resolvedReturnUrl(),
+  }));
+
+  private readonly langObserver = new MutationObserver(() => this.requestUpdate());
+  private previousState: OrderState = 'idle';
+  private qrCache: { payload: string; symbol: QrSymbol } | null = null;
+  private warnedReturnUrl = '';
+
+  /** Where the order is: `idle`, `starting`, `waiting`, `signing`, `complete`, `failed` or `cancelled`. */
+  get state(): OrderState {
+    return this.order.snapshot.state;
+  }
+
+  /** The last hint or error code, or null. */
+  get hintCode(): string | null {
+    return this.order.snapshot.hintCode;
+  }
+
+  /**
+   * Begins an order (in the given flow, else the `flow` attribute's). Does nothing while one is live.
+   * Settles when the order is created or has failed to start; rejects only without `api`.
+   */
+  start(flow?: FlowChoice): Promise<void> {
+    if (!this.api) {
+      console.error('<bankid-login>: set the `api` attribute to your backend before starting.');
+      return Promise.reject(new Error('bankid-login: no api'));
+    }
+    return this.order.start(this.resolveFlow(flow ?? this.flow));
+  }
+
+  /** Cancels the live order. */
+  cancel(): void {
+    this.order.cancel();
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.langObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['lang'], subtree: true });
+    this.begin();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.langObserver.disconnect();
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    applyLocale(this.resolvedLang());
+    if (this.isConnected && (changed.has('api') || changed.has('startOnConnect'))) this.begin();
+  }
+
+  protected override updated(): void {
+    const now = this.order.snapshot.state;
+    if (now !== this.previousState && (now === 'failed' || now === 'cancelled')) {
+      this.renderRoot.querySelector<HTMLButtonElement>('[data-action="retry"]')?.focus();
+    }
+    this.previousState = now;
+  }
+
+  /** A saved order resumes (reload, return from the app); otherwise `start-on-connect` begins one. */
+  private begin(): void {
+    if (!this.api || this.order.snapshot.state !== 'idle') return;
+    if (this.order.resumeSaved()) return;
+    if (this.startOnConnect) void this.start();
+  }
+
+  private get currentOperation(): Operation {
+    return this.operation === 'sign' ? 'sign' : 'auth';
+  }
+
+  private resolveFlow(choice: string): Flow {
+    if (choice === 'this-device' || choice === 'other-device') return choice;
+    return this.platform.device === 'mobile' ? 'this-device' : 'other-device';
+  }
+
+  private resolvedLang(): 'sv' | 'en' {
+    const lang = this.lang || closestLang(this);
+    if (!lang) return 'sv';
+    return /^sv(-|$)/i.test(lang) ? 'sv' : 'en';
+  }
+
+  private resolvedReturnUrl(): string {
+    const page = location.href;
+    if (!this.returnUrl) return page;
+    try {
+      const url = new URL(this.returnUrl, document.baseURI);
+      if (url.origin === location.origin) return url.href;
+    } catch {
+      /* fall through to the warning */
+    }
+    if (this.warnedReturnUrl !== this.returnUrl) {
+      this.warnedReturnUrl = this.returnUrl;
+      console.warn(`<bankid-login>: return-url must be on this origin; using the page's URL instead.`);
+    }
+    return page;
+  }
+
+  protected override render(): TemplateResult {
+    const snapshot = this.order.snapshot;
+    const context: MessageContext = {
+      flow: snapshot.flow,
+      device: this.platform.device,
+      operation: this.currentOperation,
+    };
+    return html`
+      <div class="card ${isLive(snapshot.state) ? 'live' : ''}" part="card">
+        <p class="message" part="message" role="status">${this.statusLine(snapshot, context)}</p>
+        ${this.panel(snapshot, context)} ${snapshot.state === 'complete' ? nothing : this.help()}
+      </div>
+    `;
+  }
+
+  private statusLine(snapshot: Snapshot, context: MessageContext): string | TemplateResult {
+    switch (snapshot.state) {
+      case 'idle':
+        return '';
+      case 'starting':
+        return panelTexts.starting();
+      case 'waiting':
+      case 'signing':
+        if (snapshot.status === 'reconnecting') return messageText('reconnecting', context);
+        return snapshot.message ? messageText(snapshot.message, context, this.launchButtonShown(snapshot)) : '';
+      case 'complete':
+        return panelTexts.done(context.operation);
+      case 'cancelled':
+        return messageText('RFA6', context);
+      case 'failed':
+        return snapshot.failure ? messageText(snapshot.failure.message, context) : '';
+    }
+  }
+
+  private panel(snapshot: Snapshot, context: MessageContext): TemplateResult | typeof nothing {
+    switch (snapshot.state) {
+      case 'idle':
+        return html`<div class="actions">
+          ${this.button('begin', 'primary', labels.begin(context.operation), () => void this.start())}
+        </div>`;
+      case 'starting':
+        return html`<div class="progress" aria-hidden="true"></div>
+          <div class="actions">${this.cancelButton()}</div>`;
+      case 'waiting':
+        return html`${snapshot.qr ? this.qr(snapshot.qr) : html`<div class="progress" aria-hidden="true"></div>`}
+          <div class="actions">
+            ${this.launchButtonShown(snapshot)
+              ? this.button('launch', 'primary', labels.launch(context.device), () => this.order.launch('button'))
+              : nothing}
+            ${this.cancelButton()} ${this.switchButton(snapshot.flow, context)}
+          </div>`;
+      case 'signing':
+        return html`<div class="progress" aria-hidden="true"></div>
+          <div class="actions">${this.cancelButton()}</div>`;
+      case 'complete':
+        return nothing;
+      case 'cancelled':
+      case 'failed':
+        return html`${snapshot.state === 'cancelled' ? html`<p class="note">${panelTexts.cancelledHint()}</p>` : nothing}
+          <div class="actions">
+            ${this.button('retry', 'primary', labels.retry(), () => void this.start(snapshot.flow))}
+            ${this.switchButton(snapshot.flow, context)}
+          </div>`;
+    }
+  }
+
+  private launchButtonShown(snapshot: Snapshot): boolean {
+    return snapshot.state === 'waiting' && snapshot.flow === 'this-device' && snapshot.launchButton;
+  }
+
+  private switchButton(current: Flow, context: MessageContext): TemplateResult {
+    const other: Flow = current === 'this-device' ? 'other-device' : 'this-device';
+    const label = other === 'other-device' ? labels.toOtherDevice() : labels.toThisDevice(context.device);
+    return this.button(`switch-${other}`, 'quiet', label, () => void this.order.switchFlow(other));
+  }
+
+  private cancelButton(): TemplateResult {
+    return this.button('cancel', 'secondary', labels.cancel(), () => this.cancel());
+  }
+
+  private button(action: string, kind: string, label: string, onClick: () => void): TemplateResult {
+    return html`<button type="button" class=${kind} part="button ${action}" data-action=${action} @click=${onClick}>
+      ${label}
+    </button>`;
+  }
+
+  private qr(payload: string): TemplateResult {
+    if (this.qrCache?.payload !== payload) this.qrCache = { payload, symbol: qrSymbol(payload) };
+    const { size, path } = this.qrCache.symbol;
+    return html`<svg
+      class="qr"
+      part="qr"
+      role="img"
+      aria-label=${labels.qr()}
+      viewBox="0 0 ${size} ${size}"
+      shape-rendering="crispEdges"
+    >
+      ${svg`<rect width=${size} height=${size} fill="#fff"></rect><path d=${path} fill="#000"></path>`}
+    </svg>`;
+  }
+
+  private help(): TemplateResult {
+    return html`<div class="help-area">
+      <button
+        type="button"
+        class="quiet"
+        part="button help-toggle"
+        data-action="help"
+        aria-expanded=${this.helpOpen ? 'true' : 'false'}
+        aria-controls="help"
+        @click=${() => (this.helpOpen = !this.helpOpen)}
+      >
+        ${labels.help()}
+      </button>
+      <section id="help" class="help" part="help" ?hidden=${!this.helpOpen}>${helpContent()}</section>
+    </div>`;
+  }
+}
+
+/** The nearest `lang` above the element, crossing shadow roots. */
+function closestLang(element: Element): string {
+  let node: Element | null = element.parentElement ?? hostOf(element);
+  while (node) {
+    const lang = node.getAttribute('lang');
+    if (lang) return lang;
+    node = node.parentElement ?? hostOf(node);
+  }
+  return '';
+}
+
+function hostOf(element: Element): Element | null {
+  const root = element.getRootNode();
+  return root instanceof ShadowRoot ? root.host : null;
+}

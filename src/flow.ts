@@ -1,0 +1,379 @@
+/**
+ * The flow of one BankID order as a pure state machine: (snapshot, input) → next snapshot + effects.
+ * No DOM, no timers, no requests: the order controller runs the effects.
+ */
+import type {
+  BankIdCancelDetail,
+  BankIdCompleteDetail,
+  BankIdFailedDetail,
+  BankIdStartDetail,
+  BankIdStatusDetail,
+  Flow,
+  MessageId,
+} from './events.js';
+import type { BackendResult, CollectAnswer, StartAnswer } from './backend.js';
+import {
+  appHasOrder,
+  collectFailure,
+  failedOutcome,
+  pendingMessage,
+  startFailure,
+  type Device,
+  type Failure,
+} from './messages.js';
+import { isUuid } from './platform.js';
+
+export type OrderState = 'idle' | 'starting' | 'waiting' | 'signing' | 'complete' | 'failed' | 'cancelled';
+
+/** Facts about the page that the flow's decisions depend on. */
+export interface FlowContext {
+  device: Device;
+  /** The browser opens apps only from a tap: show the open-the-app button at once, try nothing. */
+  launchNeedsGesture: boolean;
+}
+
+/** What survives a reload in sessionStorage (CONTRACT §5). */
+export interface SavedOrder {
+  orderRef: string;
+  flow: Flow;
+  startedAt: number;
+  autoStartToken: string | null;
+}
+
+export interface Snapshot {
+  state: OrderState;
+  flow: Flow;
+  orderRef: string | null;
+  autoStartToken: string | null;
+  startedAt: number | null;
+  /** The QR payload to show, or null when none is shown. */
+  qr: string | null;
+  /** The last hint or error code. */
+  hintCode: string | null;
+  status: 'pending' | 'reconnecting';
+  /** The status message of a live order. */
+  message: MessageId | null;
+  failure: Failure | null;
+  /** The open-the-app button is due (this-device flow; shown while the app does not have the order). */
+  launchButton: boolean;
+  /** Silent new orders after `startFailed` in the QR flow since the user's last start. */
+  quietRestarts: number;
+  /** Set while collect is failing in ways that may pass. */
+  reconnect: { attempts: number; lastErrorCode: string | null } | null;
+}
+
+export type Input =
+  | { type: 'start'; flow: Flow; now: number }
+  | { type: 'switch'; flow: Flow; now: number }
+  | { type: 'start-answer'; result: BackendResult<StartAnswer>; now: number }
+  | { type: 'collect-answer'; result: BackendResult<CollectAnswer> }
+  | { type: 'give-up' }
+  | { type: 'launch-button-due' }
+  | { type: 'cancel' }
+  | { type: 'resume'; order: SavedOrder }
+  | { type: 'removed' };
+
+export type Emit =
+  | { name: 'bankid-start'; detail: BankIdStartDetail }
+  | { name: 'bankid-status'; detail: BankIdStatusDetail }
+  | { name: 'bankid-complete'; detail: BankIdCompleteDetail }
+  | { name: 'bankid-cancel'; detail: BankIdCancelDetail }
+  | { name: 'bankid-failed'; detail: BankIdFailedDetail };
+
+export type Effect =
+  /** Ask the backend for an order; `replace` is an order to cancel first (a flow switch). A start already in flight is superseded. */
+  | { type: 'start-order'; flow: Flow; replace: string | null }
+  /** The start in flight no longer counts: cancel its order when it answers. */
+  | { type: 'abandon-start' }
+  | { type: 'cancel-order'; orderRef: string; keepalive: boolean }
+  | { type: 'collect'; delay: number }
+  | { type: 'launch' }
+  | { type: 'arm-launch-button' }
+  | { type: 'arm-give-up'; delay: number }
+  | { type: 'disarm-give-up' }
+  /** Clear every timer and abort the collect in flight. */
+  | { type: 'stop' }
+  | { type: 'save-order' }
+  | { type: 'forget-order' }
+  | { type: 'emit'; event: Emit };
+
+export interface Step {
+  snapshot: Snapshot;
+  effects: Effect[];
+}
+
+/** Polling pace (CONTRACT §4): faster while a QR code must keep animating. */
+export const QR_COLLECT_INTERVAL = 1000;
+export const COLLECT_INTERVAL = 2000;
+/** A collect that keeps failing fails the order this long after the first failure. */
+export const RECONNECT_GIVE_UP = 20_000;
+/** Silent new orders after `startFailed` in the QR flow before the panel shows. */
+export const MAX_QUIET_RESTARTS = 3;
+
+export const initialSnapshot = (flow: Flow): Snapshot => ({
+  state: 'idle',
+  flow,
+  orderRef: null,
+  autoStartToken: null,
+  startedAt: null,
+  qr: null,
+  hintCode: null,
+  status: 'pending',
+  message: null,
+  failure: null,
+  launchButton: false,
+  quietRestarts: 0,
+  reconnect: null,
+});
+
+export function isLive(state: OrderState): boolean {
+  return state === 'starting' || state === 'waiting' || state === 'signing';
+}
+
+/** Retry delay after the n-th failed collect in a row: 1, 2, 4, 8, 8 … s, later if the server asks. */
+export function reconnectDelay(attempts: number, retryAfterMs: number | null): number {
+  const backoff = 1000 * 2 ** Math.min(Math.max(attempts - 1, 0), 3);
+  return Math.max(backoff, retryAfterMs ?? 0);
+}
+
+export function collectDelay(snapshot: Snapshot): number {
+  return snapshot.qr !== null ? QR_COLLECT_INTERVAL : COLLECT_INTERVAL;
+}
+
+export function step(current: Snapshot, input: Input, context: FlowContext): Step {
+  switch (input.type) {
+    case 'start':
+      if (isLive(current.state)) return { snapshot: current, effects: [] };
+      return beginOrder(current, input.flow, null, 0);
+
+    case 'switch':
+      if (current.state === 'starting') {
+        return {
+          snapshot: { ...starting(current, input.flow), quietRestarts: 0 },
+          effects: [{ type: 'start-order', flow: input.flow, replace: null }],
+        };
+      }
+      if (isLive(current.state)) {
+        const next = beginOrder(current, input.flow, current.orderRef, 0);
+        return { snapshot: next.snapshot, effects: [{ type: 'stop' }, { type: 'forget-order' }, ...next.effects] };
+      }
+      return beginOrder(current, input.flow, null, 0);
+
+    case 'start-answer':
+      if (current.state !== 'starting') return { snapshot: current, effects: [] };
+      return onStartAnswer(current, input.result, input.now, context);
+
+    case 'collect-answer':
+      if (current.state !== 'waiting' && current.state !== 'signing') return { snapshot: current, effects: [] };
+      return onCollectAnswer(current, input.result, context);
+
+    case 'give-up': {
+      if (!current.reconnect || !isLive(current.state)) return { snapshot: current, effects: [] };
+      const failure: Failure = { code: current.reconnect.lastErrorCode ?? 'network', message: 'RFA5', retryable: true };
+      return fail(current, failure);
+    }
+
+    case 'launch-button-due':
+      if (current.state !== 'waiting' || current.flow !== 'this-device') return { snapshot: current, effects: [] };
+      return { snapshot: { ...current, launchButton: true }, effects: [] };
+
+    case 'cancel': {
+      if (current.state === 'starting') {
+        return {
+          snapshot: ended(current, 'cancelled'),
+          effects: [{ type: 'abandon-start' }, emit('bankid-cancel', { orderRef: null, source: 'page' })],
+        };
+      }
+      if (!isLive(current.state) || current.orderRef === null) return { snapshot: current, effects: [] };
+      return {
+        snapshot: ended(current, 'cancelled'),
+        effects: [
+          { type: 'stop' },
+          { type: 'cancel-order', orderRef: current.orderRef, keepalive: false },
+          { type: 'forget-order' },
+          emit('bankid-cancel', { orderRef: current.orderRef, source: 'page' }),
+        ],
+      };
+    }
+
+    case 'resume': {
+      if (isLive(current.state)) return { snapshot: current, effects: [] };
+      const { order } = input;
+      const message = pendingMessage(null, { flow: order.flow, device: context.device });
+      const snapshot: Snapshot = {
+        ...initialSnapshot(order.flow),
+        state: 'waiting',
+        orderRef: order.orderRef,
+        autoStartToken: order.autoStartToken,
+        startedAt: order.startedAt,
+        message,
+        // Back from the app or a reload: nothing opens by itself, the button is there at once.
+        launchButton: order.flow === 'this-device' && order.autoStartToken !== null,
+      };
+      return {
+        snapshot,
+        effects: [{ type: 'collect', delay: 0 }, emit('bankid-status', { status: 'pending', hintCode: null, message })],
+      };
+    }
+
+    case 'removed':
+      if (current.state === 'starting') {
+        return { snapshot: initialSnapshot(current.flow), effects: [{ type: 'abandon-start' }, { type: 'stop' }] };
+      }
+      if (!isLive(current.state) || current.orderRef === null) return { snapshot: current, effects: [] };
+      return {
+        snapshot: initialSnapshot(current.flow),
+        effects: [
+          { type: 'stop' },
+          { type: 'cancel-order', orderRef: current.orderRef, keepalive: true },
+          { type: 'forget-order' },
+        ],
+      };
+  }
+}
+
+function emit<E extends Emit>(name: E['name'], detail: E['detail']): Effect {
+  return { type: 'emit', event: { name, detail } as Emit };
+}
+
+function starting(current: Snapshot, flow: Flow): Snapshot {
+  return { ...initialSnapshot(flow), state: 'starting', quietRestarts: current.quietRestarts };
+}
+
+/** A finished order keeps its flow (for the panel's wording) and nothing else that could be used again. */
+function ended(current: Snapshot, state: 'cancelled' | 'complete' | 'failed', failure: Failure | null = null): Snapshot {
+  return {
+    ...initialSnapshot(current.flow),
+    state,
+    orderRef: current.orderRef,
+    hintCode: failure?.code ?? current.hintCode,
+    failure,
+    quietRestarts: current.quietRestarts,
+  };
+}
+
+function beginOrder(current: Snapshot, flow: Flow, replace: string | null, quietRestarts: number): Step {
+  return {
+    snapshot: { ...starting(current, flow), quietRestarts },
+    effects: [{ type: 'start-order', flow, replace }],
+  };
+}
+
+function fail(current: Snapshot, failure: Failure): Step {
+  return {
+    snapshot: ended(current, 'failed', failure),
+    effects: [{ type: 'stop' }, { type: 'forget-order' }, emit('bankid-failed', { ...failure })],
+  };
+}
+
+function onStartAnswer(current: Snapshot, result: BackendResult<StartAnswer>, now: number, context: FlowContext): Step {
+  if (!result.ok) {
+    if (result.failure.kind === 'aborted') return { snapshot: current, effects: [] };
+    return fail(current, startFailure(result.failure));
+  }
+  const answer = result.value;
+  const flow = current.flow;
+  // Each flow needs its own start material; without it there is nothing the user can do.
+  const usable = flow === 'this-device' ? isUuid(answer.autoStartToken) : answer.qr !== null;
+  if (!usable) return fail(current, startFailure({ kind: 'invalid' }));
+
+  const message = pendingMessage(null, { flow, device: context.device });
+  const snapshot: Snapshot = {
+    ...current,
+    state: 'waiting',
+    orderRef: answer.orderRef,
+    autoStartToken: flow === 'this-device' ? answer.autoStartToken : null,
+    startedAt: now,
+    qr: flow === 'other-device' ? answer.qr : null,
+    hintCode: null,
+    status: 'pending',
+    message,
+    launchButton: flow === 'this-device' && context.launchNeedsGesture,
+  };
+  const effects: Effect[] = [
+    emit('bankid-start', { orderRef: answer.orderRef, flow }),
+    { type: 'save-order' },
+    emit('bankid-status', { status: 'pending', hintCode: null, message }),
+  ];
+  if (flow === 'this-device' && !context.launchNeedsGesture) {
+    effects.push({ type: 'launch' }, { type: 'arm-launch-button' });
+  }
+  effects.push({ type: 'collect', delay: collectDelay(snapshot) });
+  return { snapshot, effects };
+}
+
+function onCollectAnswer(current: Snapshot, result: BackendResult<CollectAnswer>, context: FlowContext): Step {
+  if (!result.ok) {
+    const { failure } = result;
+    if (failure.kind === 'aborted') return { snapshot: current, effects: [] };
+    const outcome = collectFailure(failure);
+    if (outcome !== 'transient') return fail(current, outcome);
+    const attempts = (current.reconnect?.attempts ?? 0) + 1;
+    const lastErrorCode = failure.kind === 'http' ? failure.errorCode : current.reconnect?.lastErrorCode ?? null;
+    const retryAfter = failure.kind === 'http' ? failure.retryAfterMs : null;
+    const snapshot: Snapshot = { ...current, status: 'reconnecting', reconnect: { attempts, lastErrorCode } };
+    const effects: Effect[] = [{ type: 'collect', delay: reconnectDelay(attempts, retryAfter) }];
+    if (!current.reconnect) {
+      effects.unshift(
+        { type: 'arm-give-up', delay: RECONNECT_GIVE_UP },
+        emit('bankid-status', { status: 'reconnecting', hintCode: current.hintCode, message: 'reconnecting' }),
+      );
+    }
+    return { snapshot, effects };
+  }
+
+  const answer = result.value;
+  const recovered: Effect[] = current.reconnect ? [{ type: 'disarm-give-up' }] : [];
+
+  if (answer.status === 'complete') {
+    const orderRef = current.orderRef ?? '';
+    return {
+      snapshot: { ...ended(current, 'complete'), hintCode: current.hintCode },
+      effects: [
+        { type: 'stop' },
+        { type: 'forget-order' },
+        emit('bankid-complete', { orderRef, response: answer.body }),
+      ],
+    };
+  }
+
+  if (answer.status === 'failed') {
+    const outcome = failedOutcome(answer.hintCode, current.flow);
+    if (outcome === 'cancelled') {
+      return {
+        snapshot: { ...ended(current, 'cancelled'), hintCode: answer.hintCode },
+        effects: [
+          { type: 'stop' },
+          { type: 'forget-order' },
+          emit('bankid-cancel', { orderRef: current.orderRef, source: 'app' }),
+        ],
+      };
+    }
+    if (answer.hintCode === 'startFailed' && current.flow === 'other-device' && current.quietRestarts < MAX_QUIET_RESTARTS) {
+      // Nobody scanned in time: a fresh QR code, without bothering the user.
+      const next = beginOrder(current, 'other-device', null, current.quietRestarts + 1);
+      return { snapshot: next.snapshot, effects: [{ type: 'stop' }, { type: 'forget-order' }, ...next.effects] };
+    }
+    return fail(current, outcome);
+  }
+
+  // Pending.
+  const hintCode = answer.hintCode;
+  const appHasIt = appHasOrder(hintCode);
+  const message = pendingMessage(hintCode, { flow: current.flow, device: context.device });
+  const snapshot: Snapshot = {
+    ...current,
+    state: appHasIt ? 'signing' : 'waiting',
+    hintCode,
+    message,
+    status: 'pending',
+    reconnect: null,
+    qr: current.flow === 'other-device' && !appHasIt ? answer.qr ?? current.qr : null,
+  };
+  const effects: Effect[] = [...recovered];
+  if (snapshot.status !== current.status || snapshot.message !== current.message || snapshot.hintCode !== current.hintCode) {
+    effects.push(emit('bankid-status', { status: 'pending', hintCode, message }));
+  }
+  effects.push({ type: 'collect', delay: collectDelay(snapshot) });
+  return { snapshot, effects };
+}

@@ -1,0 +1,8 @@
+/** The public API without side effects: import `bankid-login/define` to register the tag. */
+export { BankIdLogin, type FlowChoice } from './bankid-login.js';
+export * from './events.js';
+export type { OrderState } from './flow.js';
+export type { Operation } from './messages.js';
+export type { Platform } from './platform.js';
+export { detectPlatform } from './platform.js';
+export { bankIdLoginTemplates, installLocalization } from './localization.js';

@@ -1,0 +1,313 @@
+/**
+ * Runs the flow's effects: owns every request, timer, page listener and the saved order.
+ * Everything it starts, it stops (on cancel, on the end of an order, on removal from the page).
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { requestCancel, requestCollect, requestStart } from './backend.js';
+import {
+  BankIdCancelEvent,
+  BankIdCompleteEvent,
+  BankIdFailedEvent,
+  BankIdLaunchEvent,
+  BankIdStartEvent,
+  BankIdStatusEvent,
+  type Flow,
+  type LaunchTrigger,
+} from './events.js';
+import { initialSnapshot, isLive, step, type Effect, type Emit, type Input, type SavedOrder, type Snapshot } from './flow.js';
+import { launcher } from './launcher.js';
+import type { Operation } from './messages.js';
+import { launchUrl, sendsReturnUrl, type Platform } from './platform.js';
+
+/** What the controller reads from the element whenever it needs it. */
+export interface OrderSettings {
+  api: string;
+  operation: Operation;
+  headers: Record<string, string>;
+  launchButtonDelay: number;
+  platform: Platform;
+  returnUrl: string;
+}
+
+/** A flow switch waits this long at most for the old order's cancel answer (CONTRACT §2). */
+export const SWITCH_CANCEL_WAIT = 2000;
+/** Saved orders older than this are stale: BankID has long expired them. */
+const SAVED_ORDER_MAX_AGE = 10 * 60 * 1000;
+
+type TimerName = 'collect' | 'launch-button' | 'give-up' | 'removal';
+
+export class OrderController implements ReactiveController {
+  snapshot: Snapshot = initialSnapshot('this-device');
+
+  private readonly timers = new Map<TimerName, ReturnType<typeof setTimeout>>();
+  private collectInFlight: AbortController | null = null;
+  /** Bumped whenever a start in flight stops counting; a stale answer cancels its own order. */
+  private startGeneration = 0;
+  private startRun: Promise<void> | null = null;
+  private readonly queue: Input[] = [];
+  private dispatching = false;
+
+  constructor(
+    private readonly host: ReactiveControllerHost & HTMLElement,
+    private readonly settings: () => OrderSettings,
+  ) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    // A node moved within the page comes back in the same task: its order lives on.
+    this.clearTimer('removal');
+    document.addEventListener('visibilitychange', this.onVisibilityChange);
+    window.addEventListener('pageshow', this.onPageShow);
+    window.addEventListener('online', this.collectNow);
+  }
+
+  hostDisconnected(): void {
+    document.removeEventListener('visibilitychange', this.onVisibilityChange);
+    window.removeEventListener('pageshow', this.onPageShow);
+    window.removeEventListener('online', this.collectNow);
+    this.setTimer('removal', 0, () => {
+      if (!this.host.isConnected) this.dispatch({ type: 'removed' });
+    });
+  }
+
+  /** Begins an order unless one is live. Settles when the order is created or has failed to start. */
+  start(flow: Flow): Promise<void> {
+    if (isLive(this.snapshot.state)) return Promise.resolve();
+    this.dispatch({ type: 'start', flow, now: Date.now() });
+    return this.startRun ?? Promise.resolve();
+  }
+
+  switchFlow(flow: Flow): Promise<void> {
+    this.dispatch({ type: 'switch', flow, now: Date.now() });
+    return this.startRun ?? Promise.resolve();
+  }
+
+  cancel(): void {
+    this.dispatch({ type: 'cancel' });
+  }
+
+  /** Picks up an order saved before a reload or a trip to the app. True if there was one. */
+  resumeSaved(): boolean {
+    if (this.snapshot.state !== 'idle') return false;
+    const order = this.readSavedOrder();
+    if (!order) return false;
+    this.dispatch({ type: 'resume', order });
+    return true;
+  }
+
+  /** Opens the BankID app with the order's token, unless the host prevents it. */
+  launch(trigger: LaunchTrigger): void {
+    const { platform, returnUrl } = this.settings();
+    const token = this.snapshot.autoStartToken;
+    const url = token === null ? null : launchUrl(platform, token, returnUrl);
+    if (url === null) return;
+    const event = new BankIdLaunchEvent({ url, trigger });
+    this.host.dispatchEvent(event);
+    if (event.defaultPrevented) return;
+    launcher.open(url, platform.device === 'mobile' ? { referrerPolicy: 'origin' } : {});
+  }
+
+  private dispatch(input: Input): void {
+    // Inputs raised by event listeners during a step wait until that step's effects have run.
+    this.queue.push(input);
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+        const { platform } = this.settings();
+        const result = step(this.snapshot, next, {
+          device: platform.device,
+          launchNeedsGesture: platform.launchNeedsGesture,
+        });
+        this.snapshot = result.snapshot;
+        for (const effect of result.effects) this.run(effect);
+      }
+    } finally {
+      this.dispatching = false;
+    }
+    this.host.requestUpdate();
+  }
+
+  private run(effect: Effect): void {
+    switch (effect.type) {
+      case 'start-order':
+        this.startRun = this.runStart(effect.flow, effect.replace);
+        return;
+      case 'abandon-start':
+        this.startGeneration++;
+        return;
+      case 'cancel-order': {
+        const { api, headers } = this.settings();
+        void requestCancel(api, effect.orderRef, { headers, keepalive: effect.keepalive });
+        return;
+      }
+      case 'collect':
+        this.setTimer('collect', effect.delay, () => void this.collect());
+        return;
+      case 'launch':
+        this.launch('auto');
+        return;
+      case 'arm-launch-button':
+        this.setTimer('launch-button', this.settings().launchButtonDelay, () =>
+          this.dispatch({ type: 'launch-button-due' }),
+        );
+        return;
+      case 'arm-give-up':
+        this.setTimer('give-up', effect.delay, () => this.dispatch({ type: 'give-up' }));
+        return;
+      case 'disarm-give-up':
+        this.clearTimer('give-up');
+        return;
+      case 'stop':
+        for (const name of ['collect', 'launch-button', 'give-up'] as const) this.clearTimer(name);
+        this.collectInFlight?.abort();
+        this.collectInFlight = null;
+        return;
+      case 'save-order':
+        this.saveOrder();
+        return;
+      case 'forget-order':
+        this.storage((storage, key) => storage.removeItem(key));
+        return;
+      case 'emit':
+        this.host.dispatchEvent(toEvent(effect.event));
+        return;
+    }
+  }
+
+  private async runStart(flow: Flow, replace: string | null): Promise<void> {
+    const generation = ++this.startGeneration;
+    const superseded = this.startRun;
+    // A start still in flight cancels its own order when it answers; wait for that first.
+    if (superseded) await superseded;
+    if (replace !== null) await this.cancelWithin(replace, SWITCH_CANCEL_WAIT);
+    if (generation !== this.startGeneration) return;
+
+    const { api, operation, headers, platform, returnUrl } = this.settings();
+    const body = flow === 'this-device' && sendsReturnUrl(platform) ? { flow, returnUrl } : { flow };
+    const result = await requestStart(api, operation, body, { headers });
+    if (generation !== this.startGeneration) {
+      if (result.ok) await this.cancelWithin(result.value.orderRef, SWITCH_CANCEL_WAIT);
+      return;
+    }
+    this.dispatch({ type: 'start-answer', result, now: Date.now() });
+  }
+
+  private cancelWithin(orderRef: string, ms: number): Promise<void> {
+    const { api, headers } = this.settings();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      void requestCancel(api, orderRef, { headers }).then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private async collect(): Promise<void> {
+    const orderRef = this.snapshot.orderRef;
+    if (this.collectInFlight || orderRef === null || !isLive(this.snapshot.state)) return;
+    const inFlight = new AbortController();
+    this.collectInFlight = inFlight;
+    const { api, headers } = this.settings();
+    const result = await requestCollect(api, orderRef, { headers, signal: inFlight.signal });
+    if (inFlight.signal.aborted) return;
+    this.collectInFlight = null;
+    this.dispatch({ type: 'collect-answer', result });
+  }
+
+  /** Back on the page or online again: ask at once instead of waiting out the timer. */
+  private readonly collectNow = (): void => {
+    const { state } = this.snapshot;
+    if ((state !== 'waiting' && state !== 'signing') || this.collectInFlight) return;
+    this.clearTimer('collect');
+    void this.collect();
+  };
+
+  private readonly onVisibilityChange = (): void => {
+    if (document.visibilityState === 'visible') this.collectNow();
+  };
+
+  private readonly onPageShow = (event: PageTransitionEvent): void => {
+    if (event.persisted) this.collectNow();
+  };
+
+  private setTimer(name: TimerName, ms: number, callback: () => void): void {
+    this.clearTimer(name);
+    this.timers.set(
+      name,
+      setTimeout(() => {
+        this.timers.delete(name);
+        callback();
+      }, ms),
+    );
+  }
+
+  private clearTimer(name: TimerName): void {
+    const timer = this.timers.get(name);
+    if (timer !== undefined) clearTimeout(timer);
+    this.timers.delete(name);
+  }
+
+  private saveOrder(): void {
+    const { orderRef, flow, startedAt, autoStartToken } = this.snapshot;
+    if (orderRef === null || startedAt === null) return;
+    const order: SavedOrder = { orderRef, flow, startedAt, autoStartToken };
+    this.storage((storage, key) => storage.setItem(key, JSON.stringify(order)));
+  }
+
+  private readSavedOrder(): SavedOrder | null {
+    let raw: string | null = null;
+    this.storage((storage, key) => {
+      raw = storage.getItem(key);
+    });
+    const order = parseSavedOrder(raw, Date.now());
+    if (raw !== null && order === null) this.storage((storage, key) => storage.removeItem(key));
+    return order;
+  }
+
+  /** sessionStorage may be missing or throw (private modes, sandboxed frames): then nothing is kept. */
+  private storage(use: (storage: Storage, key: string) => void): void {
+    const { api, operation } = this.settings();
+    if (!api) return;
+    try {
+      use(window.sessionStorage, `bankid-login:${operation}:${new URL(api, document.baseURI).href}`);
+    } catch {
+      /* nothing to keep */
+    }
+  }
+}
+
+/** Reads a saved order back, trusting nothing in it. */
+export function parseSavedOrder(raw: string | null, now: number): SavedOrder | null {
+  if (raw === null) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const { orderRef, flow, startedAt, autoStartToken } = value as Record<string, unknown>;
+  if (typeof orderRef !== 'string' || orderRef === '' || orderRef.length > 128) return null;
+  if (flow !== 'this-device' && flow !== 'other-device') return null;
+  if (typeof startedAt !== 'number' || now - startedAt > SAVED_ORDER_MAX_AGE || startedAt > now) return null;
+  if (autoStartToken !== null && typeof autoStartToken !== 'string') return null;
+  return { orderRef, flow, startedAt, autoStartToken };
+}
+
+function toEvent(event: Emit): Event {
+  switch (event.name) {
+    case 'bankid-start':
+      return new BankIdStartEvent(event.detail);
+    case 'bankid-status':
+      return new BankIdStatusEvent(event.detail);
+    case 'bankid-complete':
+      return new BankIdCompleteEvent(event.detail);
+    case 'bankid-cancel':
+      return new BankIdCancelEvent(event.detail);
+    case 'bankid-failed':
+      return new BankIdFailedEvent(event.detail);
+  }
+}

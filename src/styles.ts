@@ -1,0 +1,166 @@
+import { css } from 'lit';
+
+/**
+ * Colours and fonts come from the host page by default, so the card fits light and dark pages alike.
+ * Public custom properties are read once into private --_ variables.
+ */
+export const styles = css`
+  :host {
+    --_accent: var(--bankid-login-accent, #183e4f);
+    --_on-accent: var(--bankid-login-on-accent, #fff);
+    --_background: var(--bankid-login-background, transparent);
+    --_border: var(--bankid-login-border, 1px solid color-mix(in srgb, currentColor 22%, transparent));
+    --_radius: var(--bankid-login-radius, 12px);
+    --_focus: var(--bankid-login-focus, #1a73e8);
+    display: block;
+    box-sizing: border-box;
+    max-width: 100%;
+    font: inherit;
+    color: inherit;
+  }
+  *,
+  *::before,
+  *::after {
+    box-sizing: inherit;
+  }
+  [hidden] {
+    display: none !important;
+  }
+
+  .card {
+    display: flex;
+    flex-direction: column;
+    align-items: stretch;
+    gap: 0.75rem;
+    padding: 1.25rem;
+    min-height: 11rem;
+    background: var(--_background);
+    border: var(--_border);
+    border-radius: var(--_radius);
+  }
+  .card.live {
+    min-height: 14rem;
+  }
+
+  .message {
+    margin: 0;
+    font-size: 1.0625rem;
+    line-height: 1.45;
+    font-weight: 600;
+    text-align: center;
+  }
+  .message:empty {
+    display: none;
+  }
+  .note {
+    margin: 0;
+    line-height: 1.45;
+    text-align: center;
+  }
+
+  .qr {
+    display: block;
+    width: 200px;
+    min-width: 160px;
+    max-width: 100%;
+    height: auto;
+    margin: 0 auto;
+    background: #fff;
+    border-radius: 4px;
+  }
+
+  .progress {
+    width: 1.75rem;
+    height: 1.75rem;
+    margin: 0.25rem auto;
+    border-radius: 50%;
+    border: 3px solid color-mix(in srgb, currentColor 20%, transparent);
+    border-top-color: currentColor;
+    animation: spin 0.9s linear infinite;
+  }
+  @keyframes spin {
+    to {
+      transform: rotate(360deg);
+    }
+  }
+  @media (prefers-reduced-motion: reduce) {
+    .progress {
+      animation: none;
+      border-top-color: color-mix(in srgb, currentColor 20%, transparent);
+      border-right-color: currentColor;
+    }
+  }
+
+  .actions {
+    display: flex;
+    flex-direction: column;
+    gap: 0.5rem;
+  }
+
+  button {
+    font: inherit;
+    min-height: 44px;
+    padding: 0.625rem 1rem;
+    border-radius: 8px;
+    cursor: pointer;
+    line-height: 1.2;
+  }
+  button:focus-visible,
+  a:focus-visible {
+    outline: 3px solid var(--_focus);
+    outline-offset: 2px;
+  }
+  .primary {
+    background: var(--_accent);
+    color: var(--_on-accent);
+    border: 1px solid var(--_accent);
+    font-weight: 600;
+  }
+  .primary:hover {
+    filter: brightness(1.15);
+  }
+  .secondary {
+    background: transparent;
+    color: inherit;
+    border: 1px solid color-mix(in srgb, currentColor 45%, transparent);
+  }
+  .secondary:hover {
+    background: color-mix(in srgb, currentColor 8%, transparent);
+  }
+  .quiet {
+    background: none;
+    border: none;
+    color: inherit;
+    text-decoration: underline;
+    text-underline-offset: 0.2em;
+    padding: 0.5rem;
+    align-self: center;
+  }
+
+  a {
+    color: inherit;
+    text-decoration: underline;
+    text-underline-offset: 0.15em;
+    font-weight: 600;
+  }
+
+  .help {
+    border-top: var(--_border);
+    padding-top: 0.75rem;
+    line-height: 1.45;
+  }
+  .help p,
+  .help ul {
+    margin: 0 0 0.625rem;
+  }
+  .help ul {
+    padding-left: 1.25rem;
+  }
+  .help li + li {
+    margin-top: 0.5rem;
+  }
+  .help h3 {
+    font-size: 1rem;
+    margin: 0.75rem 0 0.375rem;
+  }
+`;
