@@ -1,0 +1,151 @@
+/**
+ * Test support: a scriptable fake of the host backend (a fetch stub) and platforms for common devices.
+ * Every request is recorded; each endpoint answers from its queue, then from its default.
+ */
+import sinon from 'sinon';
+import { detectPlatform, type Platform } from '../src/platform.js';
+
+export const API = '/api/bankid';
+
+export const computer: Platform = detectPlatform({
+  userAgent:
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+});
+export const androidChrome: Platform = detectPlatform({
+  userAgent:
+    'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.104 Mobile Safari/537.36',
+  maxTouchPoints: 5,
+});
+export const iphoneSafari: Platform = detectPlatform({
+  userAgent:
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+  maxTouchPoints: 5,
+});
+export const androidFirefox: Platform = detectPlatform({
+  userAgent: 'Mozilla/5.0 (Android 14; Mobile; rv:132.0) Gecko/132.0 Firefox/132.0',
+  maxTouchPoints: 5,
+});
+
+/** The n-th order's token and QR start token: distinct UUIDs. */
+export const tokenOf = (n: number) => `6f1b8d2a-3c4e-4f5a-9b7c-${String(n).padStart(12, '0')}`;
+export const orderRefOf = (n: number) => `order-${n}`;
+/** A QR payload of the real shape for order n at second t. */
+export const qrOf = (n: number, t: number) =>
+  `bankid.${tokenOf(n)}.${t}.${(t.toString(16).padStart(2, '0') + 'ab').repeat(16)}`;
+
+export type Reply =
+  | { status?: number; json?: unknown; text?: string; headers?: Record<string, string> }
+  | { networkError: true }
+  /** Never answers; honours the abort signal. */
+  | { hang: true };
+
+export type Endpoint = 'auth' | 'sign' | 'collect' | 'cancel';
+
+export interface RecordedRequest {
+  endpoint: Endpoint;
+  url: string;
+  body: Record<string, unknown>;
+  init: RequestInit;
+}
+
+type ReplySource = Reply | ((request: RecordedRequest, backend: FakeBackend) => Reply);
+
+export class FakeBackend {
+  readonly requests: RecordedRequest[] = [];
+  readonly queues: Record<Endpoint, ReplySource[]> = { auth: [], sign: [], collect: [], cancel: [] };
+  /** Orders created so far. */
+  orders = 0;
+  /** Collect answers given per order, for changing QR payloads. */
+  private collects = new Map<string, number>();
+  readonly defaults: Record<Endpoint, ReplySource> = {
+    auth: (request) => this.newOrder(request),
+    sign: (request) => this.newOrder(request),
+    collect: (request) => this.pending('outstandingTransaction')(request, this),
+    cancel: { json: {} },
+  };
+  stub!: sinon.SinonStub;
+
+  install(): this {
+    this.stub = sinon.stub(window, 'fetch').callsFake((input, init) => this.answer(String(input), init ?? {}));
+    return this;
+  }
+
+  /** Queue answers for an endpoint, used in order before the default. */
+  reply(endpoint: Endpoint, ...replies: ReplySource[]): this {
+    this.queues[endpoint].push(...replies);
+    return this;
+  }
+
+  calls(endpoint: Endpoint): RecordedRequest[] {
+    return this.requests.filter((r) => r.endpoint === endpoint);
+  }
+
+  /** A pending collect answer (with a fresh QR payload for QR orders). */
+  pending(hintCode: string): (request: RecordedRequest) => Reply {
+    return (request) => {
+      const orderRef = String(request.body.orderRef);
+      const n = (this.collects.get(orderRef) ?? 0) + 1;
+      this.collects.set(orderRef, n);
+      const order = Number(orderRef.split('-')[1]);
+      return { json: { orderRef, status: 'pending', hintCode, qr: qrOf(order, n) } };
+    };
+  }
+
+  private newOrder(request: RecordedRequest): Reply {
+    const n = ++this.orders;
+    const json: Record<string, unknown> = { orderRef: orderRefOf(n), autoStartToken: tokenOf(n) };
+    if (request.body.flow === 'other-device') json.qr = qrOf(n, 0);
+    return { json };
+  }
+
+  private async answer(url: string, init: RequestInit): Promise<Response> {
+    const endpoint = url.split('/').pop() as Endpoint;
+    let body: Record<string, unknown> = {};
+    try {
+      body = JSON.parse(String(init.body ?? '{}'));
+    } catch {
+      /* recorded as empty */
+    }
+    const request: RecordedRequest = { endpoint, url, body, init };
+    this.requests.push(request);
+    const source = this.queues[endpoint]?.shift() ?? this.defaults[endpoint];
+    const reply = typeof source === 'function' ? source(request, this) : source;
+    if ('networkError' in reply) throw new TypeError('Failed to fetch');
+    if ('hang' in reply) {
+      return new Promise((_, reject) => {
+        init.signal?.addEventListener('abort', () => reject(new DOMException('Aborted', 'AbortError')));
+      });
+    }
+    const text = reply.text ?? JSON.stringify(reply.json ?? {});
+    const status = reply.status ?? 200;
+    const headers = new Headers({ 'Content-Type': reply.text ? 'text/html' : 'application/json', ...reply.headers });
+    // A real Response reads its body in a browser task, which fake timers would race past.
+    return { ok: status >= 200 && status < 300, status, headers, text: async () => text } as Response;
+  }
+}
+
+/** Visible text of the element (hidden parts such as a closed help section left out), whitespace folded. */
+export function textOf(element: Element): string {
+  const card = element.shadowRoot?.querySelector<HTMLElement>('.card');
+  return (card?.innerText ?? '').replace(/\s+/g, ' ').trim();
+}
+
+export function buttonNamed(element: Element, name: string): HTMLButtonElement | null {
+  const buttons = [...(element.shadowRoot?.querySelectorAll('button') ?? [])];
+  return buttons.find((b) => b.textContent?.trim() === name) ?? null;
+}
+
+export function buttonNames(element: Element): string[] {
+  return [...(element.shadowRoot?.querySelectorAll('button') ?? [])].map((b) => b.textContent?.trim() ?? '');
+}
+
+/** Records every bankid-* event the element fires. */
+export function recordEvents(element: Element): { type: string; detail: any; event: Event }[] {
+  const log: { type: string; detail: any; event: Event }[] = [];
+  for (const type of ['start', 'launch', 'status', 'complete', 'cancel', 'failed']) {
+    element.addEventListener(`bankid-${type}`, (event) =>
+      log.push({ type: `bankid-${type}`, detail: (event as CustomEvent).detail, event }),
+    );
+  }
+  return log;
+}
