@@ -144,6 +144,10 @@ export const styles = css`
     font-weight: 600;
   }
 
+  .help-area {
+    display: flex;
+    flex-direction: column;
+  }
   .help {
     border-top: var(--_border);
     padding-top: 0.75rem;

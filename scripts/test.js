@@ -1,0 +1,34 @@
+// Runs the Node-side tests (demo backend) and the browser tests (web-test-runner in Chromium),
+// then prints one line that counts both: `tests: N passed, N failed`.
+import { spawn } from 'node:child_process';
+
+function run(command, args) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      process.stdout.write(chunk);
+    });
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+const count = (output, pattern) => Number(output.match(pattern)?.[1] ?? 0);
+
+const node = await run(process.execPath, ['--test', '--test-reporter=spec', 'demo/']);
+const nodePassed = count(node.output, /ℹ pass (\d+)/);
+const nodeFailed = count(node.output, /ℹ fail (\d+)/) + (node.code !== 0 && !/ℹ fail [1-9]/.test(node.output) ? 1 : 0);
+
+const browser = await run('npx', ['web-test-runner']);
+const summary = [...browser.output.matchAll(/^tests: (\d+) passed, (\d+) failed/gm)].pop();
+const browserPassed = Number(summary?.[1] ?? 0);
+// No summary line means the runner itself broke: count that as a failure.
+const browserFailed = summary ? Number(summary[2]) : 1;
+
+const passed = nodePassed + browserPassed;
+const failed = nodeFailed + browserFailed + (browser.code !== 0 && browserFailed === 0 ? 1 : 0);
+console.log(`node: ${nodePassed} passed, ${nodeFailed} failed`);
+console.log(`browser: ${browserPassed} passed, ${browserFailed} failed`);
+console.log(`tests: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && node.code === 0 && browser.code === 0 ? 0 : 1);
