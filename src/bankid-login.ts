@@ -24,6 +24,7 @@ export type FlowChoice = 'auto' | Flow;
  * for another device, polls the host backend and explains every outcome, in Swedish or English.
  *
  * @summary The browser side of a BankID login, for any page.
+ * @tagname bankid-login
  *
  * @fires {BankIdStartEvent} bankid-start - The backend created an order. `{ orderRef, flow }`
  * @fires {BankIdLaunchEvent} bankid-launch - About to open the BankID app (cancelable). `{ url, trigger }`
@@ -64,7 +65,7 @@ export class BankIdLogin extends LitElement {
   @property() operation: Operation = 'auth';
 
   /** `sv` or `en` (region suffixes accepted); otherwise the nearest `[lang]`, else Swedish. */
-  @property({ reflect: true }) override lang = '';
+  @property() override lang = '';
 
   /** Milliseconds after the automatic try before the open-the-app button shows. */
   @property({ type: Number, attribute: 'launch-button-delay' }) launchButtonDelay = 5000;
@@ -194,7 +195,7 @@ export class BankIdLogin extends LitElement {
       operation: this.currentOperation,
     };
     return html`
-      <div class="card ${isLive(snapshot.state) ? 'live' : ''}" part="card">
+      <div class="card ${isLive(snapshot.state) ? 'live' : ''}" part="card" lang=${this.resolvedLang()}>
         <p class="message" part="message" role="status">${this.statusLine(snapshot, context)}</p>
         ${this.panel(snapshot, context)} ${snapshot.state === 'complete' ? nothing : this.help()}
       </div>
