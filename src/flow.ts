@@ -309,7 +309,8 @@ function onCollectAnswer(current: Snapshot, result: BackendResult<CollectAnswer>
     const outcome = collectFailure(failure);
     if (outcome !== 'transient') return fail(current, outcome);
     const attempts = (current.reconnect?.attempts ?? 0) + 1;
-    const lastErrorCode = failure.kind === 'http' ? failure.errorCode : current.reconnect?.lastErrorCode ?? null;
+    // The last code the backend named survives later faults that name none.
+    const lastErrorCode = (failure.kind === 'http' ? failure.errorCode : null) ?? current.reconnect?.lastErrorCode ?? null;
     const retryAfter = failure.kind === 'http' ? failure.retryAfterMs : null;
     const snapshot: Snapshot = { ...current, status: 'reconnecting', reconnect: { attempts, lastErrorCode } };
     const effects: Effect[] = [{ type: 'collect', delay: reconnectDelay(attempts, retryAfter) }];

@@ -60,13 +60,14 @@ export class FakeBackend {
   readonly defaults: Record<Endpoint, ReplySource> = {
     auth: (request) => this.newOrder(request),
     sign: (request) => this.newOrder(request),
-    collect: (request) => this.pending('outstandingTransaction')(request, this),
+    collect: (request) => this.pending('outstandingTransaction')(request),
     cancel: { json: {} },
   };
   stub!: sinon.SinonStub;
 
   install(): this {
-    this.stub = sinon.stub(window, 'fetch').callsFake((input, init) => this.answer(String(input), init ?? {}));
+    const fakeFetch = (input: RequestInfo | URL, init?: RequestInit) => this.answer(String(input), init ?? {});
+    this.stub = sinon.stub(window, 'fetch').callsFake(fakeFetch as typeof fetch);
     return this;
   }
 
