@@ -73,6 +73,7 @@ export class OrderController implements ReactiveController {
 
   /** Begins an order unless one is live. Settles when the order is created or has failed to start. */
   start(flow: Flow): Promise<void> {
+    if (this.snapshot.state === 'starting') return this.startRun ?? Promise.resolve();
     if (isLive(this.snapshot.state)) return Promise.resolve();
     this.dispatch({ type: 'start', flow, now: Date.now() });
     return this.startRun ?? Promise.resolve();
