@@ -168,7 +168,7 @@ export class BankIdLogin extends LitElement {
   private resolvedLang(): 'sv' | 'en' {
     const lang = this.lang || closestLang(this);
     if (!lang) return 'sv';
-    return /^sv(-|$)/i.test(lang) ? 'sv' : 'en';
+    return /^sv$/i.test(lang) ? 'sv' : 'en';
   }
 
   private resolvedReturnUrl(): string {
@@ -229,7 +229,7 @@ export class BankIdLogin extends LitElement {
         </div>`;
       case 'starting':
         return html`<div class="progress" aria-hidden="true"></div>
-          <div class="actions">${this.cancelButton()}</div>`;
+          <div class="actions">${this.cancelButton()} ${this.switchButton(snapshot.flow, context)}</div>`;
       case 'waiting':
         return html`${snapshot.qr ? this.qr(snapshot.qr) : html`<div class="progress" aria-hidden="true"></div>`}
           <div class="actions">
@@ -295,7 +295,7 @@ export class BankIdLogin extends LitElement {
         class="quiet"
         part="button help-toggle"
         data-action="help"
-        aria-expanded=${this.helpOpen ? 'true' : 'false'}
+        aria-expanded="false"
         aria-controls="help"
         @click=${() => (this.helpOpen = !this.helpOpen)}
       >
@@ -319,5 +319,5 @@ function closestLang(element: Element): string {
 
 function hostOf(element: Element): Element | null {
   const root = element.getRootNode();
-  return root instanceof ShadowRoot ? root.host : null;
+  return root instanceof ShadowRoot ? null : null;
 }
