@@ -95,6 +95,7 @@ export class BankIdLogin extends LitElement {
 
   private readonly langObserver = new MutationObserver(() => this.requestUpdate());
   private previousState: OrderState = 'idle';
+  private appliedLang = '';
   private qrCache: { payload: string; symbol: QrSymbol } | null = null;
   private warnedReturnUrl = '';
 
@@ -137,7 +138,13 @@ export class BankIdLogin extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    applyLocale(this.resolvedLang());
+    // Only a change of this element's own language switches the page's locale, so two elements
+    // that disagree (unsupported) settle instead of re-rendering each other forever.
+    const lang = this.resolvedLang();
+    if (lang !== this.appliedLang) {
+      this.appliedLang = lang;
+      applyLocale(lang);
+    }
     if (this.isConnected && (changed.has('api') || changed.has('startOnConnect'))) this.begin();
   }
 
@@ -168,7 +175,7 @@ export class BankIdLogin extends LitElement {
   private resolvedLang(): 'sv' | 'en' {
     const lang = this.lang || closestLang(this);
     if (!lang) return 'sv';
-    return /^sv$/i.test(lang) ? 'sv' : 'en';
+    return /^sv(-|$)/i.test(lang) ? 'sv' : 'en';
   }
 
   private resolvedReturnUrl(): string {
@@ -295,7 +302,7 @@ export class BankIdLogin extends LitElement {
         class="quiet"
         part="button help-toggle"
         data-action="help"
-        aria-expanded="false"
+        aria-expanded=${this.helpOpen ? 'true' : 'false'}
         aria-controls="help"
         @click=${() => (this.helpOpen = !this.helpOpen)}
       >
@@ -319,5 +326,5 @@ function closestLang(element: Element): string {
 
 function hostOf(element: Element): Element | null {
   const root = element.getRootNode();
-  return root instanceof ShadowRoot ? null : null;
+  return root instanceof ShadowRoot ? root.host : null;
 }

@@ -11,7 +11,6 @@ import * as sv from './generated/locales/sv.js';
 export const bankIdLoginTemplates: Record<'sv', LocaleModule['templates']> = { sv: sv.templates };
 
 let locale: { get: () => string; set: (locale: string) => Promise<void> } | null = null;
-let requested = '';
 
 /** Configures @lit/localize for sv and en. False if the page had configured it already (then the host owns the locale). */
 export function installLocalization(): boolean {
@@ -32,12 +31,7 @@ export function installLocalization(): boolean {
   }
 }
 
-/**
- * Switches the page's locale to the element's language. Only a change of the requested language
- * switches, so two elements that disagree settle instead of flipping back and forth.
- */
+/** Switches the page's locale to an element's language (when this module configured it). */
 export function applyLocale(lang: 'sv' | 'en'): void {
-  if (!locale || lang === requested) return;
-  requested = lang;
-  if (locale.get() !== lang) void locale.set(lang);
+  if (locale && locale.get() !== lang) void locale.set(lang);
 }
