@@ -1,20 +1,18 @@
 // demo/demo.js — wiring of the demo page (demo/index.html).
 //
-// - Scenario select: loads the list from GET /demo/scenario and saves the choice with
-//   POST /demo/scenario (the fake backend keeps it for the whole demo process).
-// - Language / flow / operation: set the element's `lang`, `flow` and `operation` attributes.
+// - Language / flow / operation: set the element's `lang`, `flow` and `operation` attributes
+//   (and the language and heading of the card around it).
 // - "Really open the BankID app" (off by default): while off, every `bankid-launch` is
 //   preventDefault()ed and the URL it would have opened is logged instead.
 // - Event log: every bankid-* event with its time and JSON detail, written with textContent only.
 // - Reset: removes the element and inserts a fresh one with the current settings.
+// The phone panel and the error injection live in demo/phone.js.
 
 const EVENTS = ['bankid-start', 'bankid-launch', 'bankid-status', 'bankid-complete', 'bankid-cancel', 'bankid-failed'];
 const MAX_LOG_ENTRIES = 300;
 
 const $ = (id) => document.getElementById(id);
 const slot = $('element-slot');
-const scenarioSelect = $('scenario');
-const scenarioDescription = $('scenario-description');
 const langSelect = $('lang');
 const flowSelect = $('flow');
 const operationSelect = $('operation');
@@ -88,13 +86,18 @@ for (const name of EVENTS) {
         note = 'opening the app';
       } else {
         event.preventDefault();
-        note = 'prevented by the demo; it would have opened the URL below';
+        note = 'prevented by the demo (use "Open BankID on this device" in the phone panel)';
       }
     }
     addLogEntry('event', name, event.detail, note);
     showState();
   });
 }
+
+// The phone panel (phone.js) reports its actions here: `demo-log` events with {name, detail}.
+document.addEventListener('demo-log', (event) => {
+  addLogEntry('demo', event.detail?.name ?? 'demo', event.detail?.detail);
+});
 
 // ---------------------------------------------------------------------------------------------
 // Element state readout (the element's read-only `state` and `hintCode` properties)
@@ -112,11 +115,19 @@ setInterval(showState, 500);
 // ---------------------------------------------------------------------------------------------
 // Element attributes
 
+const HEADINGS = {
+  sv: { auth: 'Logga in', sign: 'Signera' },
+  en: { auth: 'Log in', sign: 'Sign' },
+};
+
 function applySettings(el) {
   el.setAttribute('api', '/api/bankid');
   el.setAttribute('lang', langSelect.value);
   el.setAttribute('flow', flowSelect.value);
   el.setAttribute('operation', operationSelect.value);
+  const card = slot.closest('.login-card');
+  card.lang = langSelect.value;
+  $('login-title').textContent = HEADINGS[langSelect.value]?.[operationSelect.value] ?? '';
 }
 
 for (const select of [langSelect, flowSelect, operationSelect]) {
@@ -141,58 +152,9 @@ $('reset').addEventListener('click', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Scenario (kept by the fake backend)
-
-let scenarios = [];
-
-function describeScenario() {
-  const current = scenarios.find((s) => s.name === scenarioSelect.value);
-  scenarioDescription.textContent = current ? current.description : '';
-}
-
-async function loadScenarios() {
-  try {
-    const response = await fetch('/demo/scenario', { credentials: 'same-origin' });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const data = await response.json();
-    scenarios = Array.isArray(data.scenarios) ? data.scenarios : [];
-    scenarioSelect.replaceChildren(
-      ...scenarios.map((s) => {
-        const option = document.createElement('option');
-        option.value = s.name;
-        option.textContent = s.label;
-        return option;
-      }),
-    );
-    scenarioSelect.value = data.name;
-    describeScenario();
-  } catch (error) {
-    addLogEntry('demo', 'demo: could not load the scenarios', { error: String(error) });
-  }
-}
-
-scenarioSelect.addEventListener('change', async () => {
-  describeScenario();
-  const name = scenarioSelect.value;
-  try {
-    const response = await fetch('/demo/scenario', {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name }),
-    });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    addLogEntry('demo', `demo: scenario = ${name}`);
-  } catch (error) {
-    addLogEntry('demo', 'demo: could not save the scenario', { error: String(error) });
-  }
-});
-
-// ---------------------------------------------------------------------------------------------
 // Start-up
 
 applySettings(element());
-loadScenarios();
 
 // Tell the visitor when the bundle has not been built (the element never gets defined).
 const defined = customElements.whenDefined('bankid-login').then(() => true);

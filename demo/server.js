@@ -1,25 +1,28 @@
 // demo/server.js — the demo's web server (`npm start`), plain node:http, no dependencies.
 //
-//   /                 → demo/index.html
-//   /demo/*           → static files from demo/ (known extensions only, never the server modules)
-//   /dist/*           → the built bundle (dist/bankid-login.bundle.js and its .map)
-//   /api/bankid/*     → the backend (CONTRACT §4); for now the built-in fake of demo/fake-backend.js
-//   /demo/scenario    → GET/POST the fake backend's scenario (chosen on the page)
+//   /, /index.html        → demo/index.html
+//   /demo/<page file>     → the page's own files (an allowlist: never the server-side modules)
+//   /dist/*               → the built bundle (dist/bankid-login.bundle.js and its .map)
+//   /api/bankid/*         → the reference backend (CONTRACT §4, demo/reference-backend.js)
+//   /demo/phone/*         → the simulated BankID app and error injection (demo/stack.js)
+//
+// Behind the reference backend sits the BankID RP API: the built-in simulator over mutual TLS on
+// loopback, or with BANKID_ENV=test BankID's test environment (see demo/stack.js, README).
 //
 // Every answer carries a strict Content-Security-Policy (the element must work under it),
-// nosniff, Referrer-Policy and Cache-Control: no-store. PORT (default 8000) and HOST (default
-// 127.0.0.1) come from the environment. Tests import createDemoServer() and listen on port 0.
+// nosniff, Referrer-Policy and Cache-Control: no-store. A server bound to loopback answers only
+// loopback Host names (DNS rebinding guard). PORT (default 8000) and HOST (default 127.0.0.1)
+// come from the environment. Tests call createDemoServer({ port: 0 }).
 
 import { createServer } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createFakeBackend } from './fake-backend.js';
+import { createBankIdStack } from './stack.js';
 
 const DEMO_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_DIR = path.dirname(DEMO_DIR);
-const API_PREFIX = '/api/bankid/';
 
 export const CSP = [
   "default-src 'self'",
@@ -43,17 +46,21 @@ const SECURITY_HEADERS = {
 const CONTENT_TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
 };
 
-/** Files in demo/ that run on the server and are not served to the browser. */
-const SERVER_ONLY = new Set(['server.js', 'fake-backend.js']);
+/** The page's files: the only files of demo/ that are ever served. */
+const PAGE_FILES = new Map([
+  ['/', 'index.html'],
+  ['/index.html', 'index.html'],
+  ['/demo/demo.js', 'demo.js'],
+  ['/demo/phone.js', 'phone.js'],
+  ['/demo/demo.css', 'demo.css'],
+]);
+
+/** The bundle: dist/<name>.js or .js.map, a plain file name, nothing else. */
+const DIST_FILE = /^\/dist\/([A-Za-z0-9_-][A-Za-z0-9._-]*\.js(?:\.map)?)$/;
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -63,83 +70,71 @@ function sendText(res, status, text, extra = {}) {
 }
 const notFound = (res) => sendText(res, 404, 'Not found\n');
 
-/**
- * Resolves `rel` (URL-decoded, below `root`) to a file path, or null when it is not servable:
- * traversal out of `root`, hidden segments, NUL bytes or an unknown extension.
- */
-function resolveStatic(root, rel, allowed) {
-  let decoded;
-  try {
-    decoded = decodeURIComponent(rel);
-  } catch {
-    return null;
-  }
-  if (decoded.includes('\0') || decoded.includes('\\')) return null;
-  if (decoded.split('/').some((seg) => seg.startsWith('.'))) return null;
-  const file = path.resolve(root, '.' + path.posix.sep + decoded);
-  if (!file.startsWith(root + path.sep)) return null;
-  const ext = path.extname(file).toLowerCase();
-  if (!allowed(file, ext)) return null;
-  return file;
-}
-
 async function serveFile(req, res, file) {
-  if (!file) return notFound(res);
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Method not allowed\n', { Allow: 'GET, HEAD' });
+  let body;
   try {
-    const info = await stat(file);
-    if (!info.isFile()) return notFound(res);
-    const body = await readFile(file);
-    res.writeHead(200, {
-      'Content-Type': CONTENT_TYPES[path.extname(file).toLowerCase()],
-      'Content-Length': body.length,
-    });
-    res.end(req.method === 'HEAD' ? undefined : body);
+    body = await readFile(file);
   } catch {
-    notFound(res);
+    return notFound(res);
   }
+  res.writeHead(200, { 'Content-Type': CONTENT_TYPES[path.extname(file)], 'Content-Length': body.length });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** The Host header's name without the port, lower case. */
+function hostName(header) {
+  const text = String(header ?? '').toLowerCase();
+  return text.startsWith('[') ? text.slice(0, text.indexOf(']') + 1) : text.replace(/:\d*$/, '');
 }
 
 /**
- * Creates the demo server (not yet listening).
+ * Creates the demo server and its BankID stack, and starts listening.
  * @param {object} [options]
- * @param {() => number} [options.now]   clock for the fake backend (tests inject one)
- * @param {string} [options.scenario]    initial scenario
- * @param {string} [options.host]        the host it will bind to; a loopback host enables the Host-header check
- * @param {string} [options.distDir]    where /dist/* is served from (default: the repo's dist/)
- * @param {object} [options.backend]     a backend with handleApi/handleScenario (default: the fake backend)
- * @returns {import('node:http').Server & { backend: object }}
+ * @param {number} [options.port] 0 picks a free port (default 0)
+ * @param {string} [options.host] the address to bind (default 127.0.0.1); a loopback host enables the Host check
+ * @param {string} [options.distDir] where /dist/* is served from (default: the repo's dist/)
+ * @param {import('./stack.js').BankIdStack} [options.stack] a ready stack (default: createBankIdStack(options))
+ * @param {Record<string, string|undefined>} [options.env] for createBankIdStack (default process.env)
+ * @param {number} [options.pickupTimeoutMs] for createBankIdStack
+ * @param {() => number} [options.now] for createBankIdStack
+ * @param {string} [options.certDir] for createBankIdStack
+ * @param {(line: string) => void} [options.log] for createBankIdStack (the backend's error lines)
+ * @returns {Promise<{server: import('node:http').Server, stack: import('./stack.js').BankIdStack, url: string, close: () => Promise<void>}>}
  */
-export function createDemoServer(options = {}) {
-  const backend = options.backend ?? createFakeBackend({ now: options.now, scenario: options.scenario });
-  const host = options.host ?? '127.0.0.1';
+export async function createDemoServer(options = {}) {
+  const { port = 0, host = '127.0.0.1' } = options;
+  const stack =
+    options.stack ??
+    (await createBankIdStack({
+      env: options.env,
+      pickupTimeoutMs: options.pickupTimeoutMs,
+      now: options.now,
+      certDir: options.certDir,
+      log: options.log,
+    }));
   const checkHostHeader = LOOPBACK_NAMES.has(host);
-  const demoDir = DEMO_DIR;
   const distDir = path.resolve(options.distDir ?? path.join(REPO_DIR, 'dist'));
-
-  const demoAllowed = (file, ext) =>
-    ext in CONTENT_TYPES && !SERVER_ONLY.has(path.basename(file)) && !file.endsWith('.test.js');
-  const distAllowed = (_file, ext) => ext === '.js' || ext === '.map';
 
   const server = createServer(async (req, res) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     try {
-      // A server bound to loopback answers only loopback names (guards against DNS rebinding).
-      if (checkHostHeader) {
-        const hostName = String(req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-        if (!LOOPBACK_NAMES.has(hostName)) return sendText(res, 421, 'Misdirected request\n');
+      if (checkHostHeader && !LOOPBACK_NAMES.has(hostName(req.headers.host))) {
+        return sendText(res, 421, 'Misdirected request\n');
       }
-      const pathname = (req.url ?? '/').split('?')[0];
+      if (await stack.backend.handle(req, res)) return;
+      if (await stack.handlePhone(req, res)) return;
 
-      if (pathname.startsWith(API_PREFIX)) return await backend.handleApi(req, res, pathname.slice(API_PREFIX.length));
-      if (pathname === '/demo/scenario') return await backend.handleScenario(req, res);
-      if (pathname === '/' || pathname === '/index.html') return await serveFile(req, res, path.join(demoDir, 'index.html'));
-      if (pathname.startsWith('/demo/')) {
-        return await serveFile(req, res, resolveStatic(demoDir, pathname.slice('/demo/'.length), demoAllowed));
+      const pathname = (req.url ?? '/').split('?')[0];
+      if (pathname.startsWith('/api/')) {
+        const text = JSON.stringify({ errorCode: 'notFound', details: 'No such endpoint.' });
+        res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+        return res.end(text);
       }
-      if (pathname.startsWith('/dist/')) {
-        return await serveFile(req, res, resolveStatic(distDir, pathname.slice('/dist/'.length), distAllowed));
-      }
+      const page = PAGE_FILES.get(pathname);
+      if (page) return await serveFile(req, res, path.join(DEMO_DIR, page));
+      const dist = DIST_FILE.exec(pathname);
+      if (dist) return await serveFile(req, res, path.join(distDir, dist[1]));
       return notFound(res);
     } catch (err) {
       console.error('demo server:', err);
@@ -147,9 +142,32 @@ export function createDemoServer(options = {}) {
       else res.destroy();
     }
   });
-  server.backend = backend;
-  server.on('close', () => backend.close?.());
-  return server;
+
+  try {
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve(undefined);
+      });
+    });
+  } catch (error) {
+    if (!options.stack) await stack.close();
+    throw error;
+  }
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  const shown = LOOPBACK_NAMES.has(host) || host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  const url = `http://${shown}:${address.port}/`;
+
+  let closing;
+  function close() {
+    closing ??= new Promise((resolve) => {
+      server.close(() => resolve(undefined));
+      server.closeAllConnections();
+    }).then(() => (options.stack ? undefined : stack.close()));
+    return closing;
+  }
+  return { server, stack, url, close };
 }
 
 function isMain() {
@@ -162,25 +180,26 @@ function isMain() {
 }
 
 if (isMain()) {
-  const port = Number.parseInt(process.env.PORT ?? '8000', 10);
+  const port = Number(process.env.PORT ?? '8000');
   const host = process.env.HOST || '127.0.0.1';
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`Invalid PORT: ${process.env.PORT}`);
     process.exit(1);
   }
-  const server = createDemoServer({ host });
-  server.on('error', (err) => {
+  let demo;
+  try {
+    demo = await createDemoServer({ port, host });
+  } catch (err) {
     console.error(`demo server: ${err.message}`);
     process.exit(1);
-  });
-  server.listen(port, host, () => {
-    const shown = LOOPBACK_NAMES.has(host) || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-    console.log(`bankid-login demo on http://${shown}:${server.address().port}`);
-  });
-  const stop = () => {
-    server.close(() => process.exit(0));
-    server.closeAllConnections();
-  };
+  }
+  const behind =
+    demo.stack.mode === 'test'
+      ? "BankID's test environment (appapi2.test.bankid.com): use the BankID app with a test BankID"
+      : 'the built-in BankID simulator (no certificate, no network): play the app in the phone panel';
+  console.log(`bankid-login demo on ${demo.url}`);
+  console.log(`mode: ${demo.stack.mode} — ${behind}`);
+  const stop = () => demo.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

@@ -52,12 +52,97 @@ async function benchQr() {
   row('qr', `qrSymbol, ${fmt(us.length)} frames`, `mean ${mean.toFixed(0)} µs  p95 ${p95.toFixed(0)} µs  sizes ${sizeText}`);
 }
 
-// ---- benchRequests(): STUB, to be filled in with the demo backend ----
-function benchRequests() {
-  row('requests', 'demo server', 'requests/s: (demo server benchmark comes with the demo backend)');
+// ---- benchRequests(): the demo server in process, loopback only ----
+// (1) the element's collect path answered from the reference backend's 2 s cache (one order,
+//     many collects with its cookies; every 2 s one of them really goes to BankID);
+// (2) full starts: POST /api/bankid/auth through the RP client over mutual TLS to the simulator.
+// Each runs for at most BENCH_MS or BENCH_MAX requests, CONCURRENCY requests in flight.
+const BENCH_MS = 2000;
+const BENCH_MAX = 2000;
+const CONCURRENCY = 8;
+
+async function benchRequests() {
+  const { request, Agent } = await import('node:http');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { createDemoServer } = await import('../demo/server.js');
+
+  const certDir = mkdtempSync(path.join(tmpdir(), 'bankid-bench-'));
+  let demo;
+  try {
+    demo = await createDemoServer({ port: 0, host: '127.0.0.1', env: {}, certDir, log: () => {} });
+  } catch (error) {
+    rmSync(certDir, { recursive: true, force: true });
+    row('requests', 'demo server', `could not start: ${error.message}`);
+    return;
+  }
+  const { port } = demo.server.address();
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const jar = new Map();
+
+  const post = (urlPath, body, { cookies = false } = {}) =>
+    new Promise((resolve, reject) => {
+      const text = JSON.stringify(body);
+      const headers = { Host: `localhost:${port}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) };
+      if (cookies && jar.size) headers.Cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: urlPath, headers, agent }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          if (cookies) {
+            for (const line of res.headers['set-cookie'] ?? []) {
+              const pair = line.split(';')[0];
+              const eq = pair.indexOf('=');
+              if (/;\s*Max-Age=0/i.test(line)) jar.delete(pair.slice(0, eq));
+              else jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+            }
+          }
+          resolve({ status: res.statusCode, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+        });
+      });
+      req.on('error', reject);
+      req.end(text);
+    });
+
+  /** Runs `one()` with CONCURRENCY in flight until BENCH_MS or BENCH_MAX; returns {count, ms, errors}. */
+  async function measure(one) {
+    let started = 0;
+    let errors = 0;
+    const t0 = performance.now();
+    const worker = async () => {
+      while (started < BENCH_MAX && performance.now() - t0 < BENCH_MS) {
+        started++;
+        if (!(await one())) errors++;
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    return { count: started, ms: performance.now() - t0, errors };
+  }
+  const report = (what, { count, ms, errors }) =>
+    row(
+      'requests',
+      what,
+      `${fmt(Math.round((count / ms) * 1000))} req/s  (${fmt(count)} in ${(ms / 1000).toFixed(2)} s` +
+        `${errors ? `, ${fmt(errors)} not 200` : ''}, ${CONCURRENCY} in flight)`,
+    );
+
+  try {
+    const start = await post('/api/bankid/auth', { flow: 'other-device' }, { cookies: true });
+    const { orderRef } = start.json;
+    for (let i = 0; i < 20; i++) await post('/api/bankid/collect', { orderRef }, { cookies: true }); // warm up
+    report('collect, 2 s cache, 1 order', await measure(async () => (await post('/api/bankid/collect', { orderRef }, { cookies: true })).status === 200));
+
+    for (let i = 0; i < 20; i++) await post('/api/bankid/auth', { flow: 'other-device' }); // warm up
+    report('auth → simulator over mTLS', await measure(async () => (await post('/api/bankid/auth', { flow: 'other-device' })).status === 200));
+  } finally {
+    agent.destroy();
+    await demo.close();
+    rmSync(certDir, { recursive: true, force: true });
+  }
 }
 // ---- end benchRequests() ----
 
 benchBundle();
 await benchQr();
-benchRequests();
+await benchRequests();

@@ -1,5 +1,7 @@
-// Screenshots of the demo for a person to look at: `node scripts/screenshots.js` with the demo running
-// (npm start). Writes PNGs to screenshots/ (git-ignored).
+// Screenshots of the demo for a person to look at: `node scripts/screenshots.js [name-filter]` with
+// the demo running (npm start; DEMO_URL overrides http://localhost:8000). Each shot plays a login
+// with the page's own controls and phone panel, then saves the element (<name>.png) and the whole
+// page (<name>-page.png) in screenshots/ (git-ignored).
 import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
@@ -8,7 +10,7 @@ const executablePath = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 mkdirSync('screenshots', { recursive: true });
 
 const viewports = {
-  desktop: { width: 1280, height: 860 },
+  desktop: { width: 1280, height: 900 },
   phone: { width: 390, height: 844, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
 };
 const phoneUA =
@@ -19,7 +21,8 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
 });
 
-async function shoot(name, { viewport, lang, flow = 'auto', scenario = 'success', wait = 800, help = false, clickBegin = true }) {
+/** Steps: 'begin', 'scan', 'open', 'identify', 'wrong-code', 'cancel', 'help', a number (wait ms), or {inject}. */
+async function shoot(name, { viewport, lang, flow = 'auto', steps = [], fullPage = true }) {
   const { isMobile, hasTouch, deviceScaleFactor, ...size } = viewports[viewport];
   const context = await browser.newContext({
     viewport: size,
@@ -30,31 +33,60 @@ async function shoot(name, { viewport, lang, flow = 'auto', scenario = 'success'
   });
   const page = await context.newPage();
   page.on('console', (m) => m.type() === 'error' && console.log(`[${name}] console:`, m.text()));
-  await page.request.post(`${base}/demo/scenario`, { data: { name: scenario } });
+  page.on('pageerror', (e) => console.log(`[${name}] page error:`, e.message));
+  await page.request.post(`${base}/demo/phone/inject`, { data: { error: null, delayMs: 0 } });
   await page.goto(base);
   await page.selectOption('#lang', lang);
   await page.selectOption('#flow', flow);
   await page.waitForTimeout(200);
-  if (clickBegin) await page.locator('bankid-login').getByRole('button', { name: /BankID$/ }).first().click();
-  await page.waitForTimeout(wait);
-  if (help) await page.locator('bankid-login').getByRole('button', { name: /BankID\?$/ }).click();
-  await page.locator('bankid-login').screenshot({ path: `screenshots/${name}.png` });
-  await page.screenshot({ path: `screenshots/${name}-page.png`, fullPage: false });
+  const element = page.locator('bankid-login');
+  const phoneButton = { scan: '#phone-scan', open: '#phone-open', identify: '#phone-identify', 'wrong-code': '#phone-wrong-code', cancel: '#phone-cancel' };
+  for (const step of steps) {
+    if (typeof step === 'number') await page.waitForTimeout(step);
+    else if (step === 'begin') await element.getByRole('button', { name: /BankID$/ }).first().click();
+    else if (step === 'help') await element.getByRole('button', { name: /BankID\?$/ }).click();
+    else if (step in phoneButton) {
+      await page.locator(`${phoneButton[step]}:not([disabled])`).click({ timeout: 5000 });
+    } else if (step.inject) {
+      await page.request.post(`${base}/demo/phone/inject`, { data: step.inject });
+    }
+  }
+  await element.screenshot({ path: `screenshots/${name}.png` });
+  await page.screenshot({ path: `screenshots/${name}-page.png`, fullPage });
+  await page.request.post(`${base}/demo/phone/inject`, { data: { error: null, delayMs: 0 } });
+  // Removing the element cancels its live order, so the next shot's phone panel starts clean.
+  await page.evaluate(() => document.querySelector('bankid-login')?.remove());
+  await page.waitForTimeout(300);
   await context.close();
   console.log(`screenshots/${name}.png`);
 }
 
 const only = process.argv[2];
 const shots = {
-  'desktop-sv-idle': { viewport: 'desktop', lang: 'sv', clickBegin: false },
-  'desktop-sv-qr': { viewport: 'desktop', lang: 'sv' },
-  'desktop-en-qr': { viewport: 'desktop', lang: 'en' },
-  'desktop-sv-this-device-button': { viewport: 'desktop', lang: 'sv', flow: 'this-device', scenario: 'slow-app', wait: 5600 },
-  'desktop-en-start-failed': { viewport: 'desktop', lang: 'en', flow: 'this-device', scenario: 'start-failed', wait: 10500 },
-  'desktop-sv-help': { viewport: 'desktop', lang: 'sv', clickBegin: false, help: true },
-  'phone-sv-app': { viewport: 'phone', lang: 'sv' },
-  'phone-en-app': { viewport: 'phone', lang: 'en' },
-  'phone-sv-cancelled': { viewport: 'phone', lang: 'sv', scenario: 'user-cancel', wait: 12000 },
+  'desktop-sv-idle': { viewport: 'desktop', lang: 'sv' },
+  'desktop-sv-qr': { viewport: 'desktop', lang: 'sv', steps: ['begin', 1600] },
+  'desktop-sv-qr-scanned': { viewport: 'desktop', lang: 'sv', steps: ['begin', 1600, 'scan', 2500] },
+  'desktop-sv-qr-complete': { viewport: 'desktop', lang: 'sv', steps: ['begin', 1600, 'scan', 1200, 'identify', 2500] },
+  'desktop-en-qr': { viewport: 'desktop', lang: 'en', steps: ['begin', 1600] },
+  'desktop-sv-this-device-button': { viewport: 'desktop', lang: 'sv', flow: 'this-device', steps: ['begin', 5600] },
+  'desktop-en-reconnecting': {
+    viewport: 'desktop',
+    lang: 'en',
+    steps: [{ inject: { error: 'maintenance', endpoints: ['collect'], count: null } }, 'begin', 3000],
+  },
+  'desktop-sv-help': { viewport: 'desktop', lang: 'sv', steps: ['help'] },
+  'phone-sv-app': { viewport: 'phone', lang: 'sv', steps: ['begin', 1200] },
+  'phone-en-app': { viewport: 'phone', lang: 'en', steps: ['begin', 1200] },
+  'phone-sv-opened': { viewport: 'phone', lang: 'sv', steps: ['begin', 1200, 'open', 2500] },
+  'phone-sv-cancelled': { viewport: 'phone', lang: 'sv', steps: ['begin', 1200, 'open', 1000, 'cancel', 2500] },
+  'phone-sv-qr-complete': {
+    viewport: 'phone',
+    lang: 'sv',
+    flow: 'other-device',
+    steps: ['begin', 1600, 'scan', 1200, 'identify', 2500],
+  },
+  // Nobody opens the app: startFailed after the simulator's pickup window (30 s).
+  'desktop-en-start-failed': { viewport: 'desktop', lang: 'en', flow: 'this-device', steps: ['begin', 33000] },
 };
 for (const [name, options] of Object.entries(shots)) {
   if (!only || name.includes(only)) await shoot(name, options);

@@ -1,0 +1,274 @@
+/**
+ * End-to-end: the element logs in through the real reference backend and the BankID simulator
+ * (demo/stack.js), mounted on web-test-runner's own origin by web-test-runner.config.js, so the
+ * element's cookies flow exactly as on a host site. Real timers, real fetch; the user's BankID app
+ * is played through the phone API (/demo/phone/*). Only the launcher is stubbed, so nothing
+ * navigates. The simulator's pickup window is shortened for these tests (see the config).
+ */
+import { expect } from '@open-wc/testing';
+import sinon from 'sinon';
+import decodeQR from '@paulmillr/qr/decode.js';
+import '../src/define.js';
+import type { BankIdLogin } from '../src/bankid-login.js';
+import { launcher } from '../src/launcher.js';
+import { detectPlatform } from '../src/platform.js';
+
+const computer = detectPlatform({
+  userAgent:
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const QR = /^bankid\.([0-9a-f-]{36})\.(0|[1-9]\d*)\.([0-9a-f]{64})$/;
+
+interface Recorded {
+  type: string;
+  detail: any;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `predicate` every 25 ms with real timers; resolves with its first truthy value. */
+async function until<T>(predicate: () => T | Promise<T>, ms: number, what: string): Promise<NonNullable<T>> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value as NonNullable<T>;
+    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** The simulated BankID app and error injection (demo/stack.js). */
+async function phone(path: string, body?: Record<string, unknown>): Promise<{ status: number; json: any }> {
+  const response = await fetch(`/demo/phone/${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    credentials: 'same-origin',
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  return { status: response.status, json: await response.json() };
+}
+
+/** The simulator's own view of one order. */
+async function simulatorOrder(orderRef: string): Promise<any> {
+  const { json } = await phone('orders');
+  return json.orders.find((o: any) => o.orderRef === orderRef);
+}
+
+let element: BankIdLogin | null = null;
+
+function mount(flow: 'this-device' | 'other-device'): { el: BankIdLogin; events: Recorded[] } {
+  const el = document.createElement('bankid-login');
+  el.setAttribute('api', '/api/bankid');
+  el.setAttribute('lang', 'sv');
+  el.setAttribute('flow', flow);
+  el.platform = computer;
+  const events: Recorded[] = [];
+  for (const type of ['start', 'launch', 'status', 'complete', 'cancel', 'failed']) {
+    el.addEventListener(`bankid-${type}`, (event) => events.push({ type: `bankid-${type}`, detail: (event as CustomEvent).detail }));
+  }
+  document.body.append(el);
+  element = el;
+  return { el, events };
+}
+
+const eventOf = (events: Recorded[], type: string) => events.find((e) => e.type === type);
+
+async function startedOrder(el: BankIdLogin, events: Recorded[]): Promise<string> {
+  await el.start();
+  const start = await until(() => eventOf(events, 'bankid-start'), 5000, 'bankid-start');
+  expect(start.detail.orderRef).to.match(UUID);
+  return start.detail.orderRef;
+}
+
+/** The autostart token of the element's `bankid-launch` (computer: bankid:///?autostarttoken=…). */
+async function launchedToken(events: Recorded[]): Promise<string> {
+  const launch = await until(() => eventOf(events, 'bankid-launch'), 5000, 'bankid-launch');
+  expect(launch.detail.url).to.match(/^bankid:\/\/\/\?autostarttoken=[0-9a-f-]{36}&redirect=null$/);
+  const token = new URL(launch.detail.url).searchParams.get('autostarttoken')!;
+  expect(token).to.match(UUID);
+  return token;
+}
+
+const qrSvg = (el: BankIdLogin) => el.shadowRoot?.querySelector<SVGSVGElement>('svg[role="img"]') ?? null;
+
+/** Draws the element's QR svg on a canvas and decodes it, as a phone camera would. */
+async function decodeRenderedQr(el: BankIdLogin): Promise<string> {
+  const svg = qrSvg(el)!.cloneNode(true) as SVGSVGElement;
+  const size = Number(svg.getAttribute('viewBox')!.split(/\s+/)[2]);
+  const px = 8;
+  svg.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+  svg.setAttribute('width', String(size * px));
+  svg.setAttribute('height', String(size * px));
+  const url = URL.createObjectURL(new Blob([new XMLSerializer().serializeToString(svg)], { type: 'image/svg+xml' }));
+  try {
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = size * px;
+    const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+    const image = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    return decodeQR({ width: image.width, height: image.height, data: image.data });
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+/**
+ * Waits for the next QR frame and decodes it at once: a frame lives about a second and the
+ * simulator accepts only the current qrTime and the one before, so a phone scans a fresh frame.
+ */
+async function decodeFreshQr(el: BankIdLogin): Promise<string> {
+  const pathOf = () => qrSvg(el)?.querySelector('path')?.getAttribute('d') ?? null;
+  const before = await until(pathOf, 5000, 'the QR code');
+  await until(() => pathOf() !== before && pathOf(), 3000, 'a new QR frame');
+  return decodeRenderedQr(el);
+}
+
+describe('end to end: element → reference backend → BankID simulator', function () {
+  this.timeout(20000);
+  let pickupTimeoutMs = 0;
+
+  before(async () => {
+    const { status, json } = await phone('orders');
+    expect(status, 'the phone API is mounted by web-test-runner.config.js').to.equal(200);
+    pickupTimeoutMs = json.pickupTimeoutMs;
+    expect(pickupTimeoutMs).to.be.within(2000, 6000);
+  });
+
+  beforeEach(async () => {
+    sessionStorage.clear();
+    sinon.stub(launcher, 'open');
+    await phone('inject', { error: null, delayMs: 0 });
+  });
+
+  afterEach(async () => {
+    element?.remove(); // cancels a live order (keepalive)
+    element = null;
+    sinon.restore();
+    sessionStorage.clear();
+    await phone('inject', { error: null, delayMs: 0 });
+  });
+
+  it('QR flow: the phone scans the rendered QR code, identifies → bankid-complete with the user', async () => {
+    const { el, events } = mount('other-device');
+    const orderRef = await startedOrder(el, events);
+    expect(eventOf(events, 'bankid-start')!.detail.flow).to.equal('other-device');
+
+    const payload = await decodeFreshQr(el);
+    expect(payload).to.match(QR);
+    const scan = await phone('scan', { payload });
+    expect(scan.status, JSON.stringify(scan.json)).to.equal(200);
+    expect(scan.json.orderRef).to.equal(orderRef);
+
+    // The element sees the app has the order: the QR code goes away.
+    await until(() => el.state === 'signing', 5000, 'state signing');
+    await until(() => !qrSvg(el), 2000, 'the QR code to be hidden');
+
+    const identify = await phone('identify', { orderRef });
+    expect(identify.json.status).to.equal('complete');
+    const complete = await until(() => eventOf(events, 'bankid-complete'), 6000, 'bankid-complete');
+    expect(complete.detail.orderRef).to.equal(orderRef);
+    expect(complete.detail.response.status).to.equal('complete');
+    expect(complete.detail.response.completionData.user.name).to.equal('Tessan Testsson');
+    expect(complete.detail.response.completionData.user.personalNumber).to.match(/^\d{12}$/);
+    expect(JSON.stringify(complete.detail.response)).not.to.match(/qrStart/);
+    expect(el.state).to.equal('complete');
+    expect(eventOf(events, 'bankid-failed')).to.equal(undefined);
+  });
+
+  it('this device on a computer: the phone opens the launched token, identifies → bankid-complete', async () => {
+    const { el, events } = mount('this-device');
+    const orderRef = await startedOrder(el, events);
+    const token = await launchedToken(events);
+    expect((launcher.open as sinon.SinonStub).calledOnce).to.equal(true);
+    expect((launcher.open as sinon.SinonStub).firstCall.args[0]).to.equal(eventOf(events, 'bankid-launch')!.detail.url);
+    expect(qrSvg(el)).to.equal(null);
+
+    const open = await phone('open', { autoStartToken: token });
+    expect(open.status, JSON.stringify(open.json)).to.equal(200);
+    expect(open.json.orderRef).to.equal(orderRef);
+    await until(() => el.state === 'signing', 5000, 'state signing');
+
+    expect((await phone('identify', { orderRef })).json.status).to.equal('complete');
+    const complete = await until(() => eventOf(events, 'bankid-complete'), 6000, 'bankid-complete');
+    expect(complete.detail.response.completionData.user.name).to.equal('Tessan Testsson');
+    expect(el.state).to.equal('complete');
+  });
+
+  it('this device, nobody opens the app: bankid-failed startFailed (RFA17A) after the pickup window', async () => {
+    const { el, events } = mount('this-device');
+    const orderRef = await startedOrder(el, events);
+    await launchedToken(events);
+    const t0 = performance.now();
+    const failed = await until(() => eventOf(events, 'bankid-failed'), pickupTimeoutMs + 6000, 'bankid-failed');
+    expect(performance.now() - t0).to.be.at.least(pickupTimeoutMs - 1000);
+    expect(failed.detail).to.deep.equal({ code: 'startFailed', message: 'RFA17A', retryable: true });
+    expect(el.state).to.equal('failed');
+    expect((await simulatorOrder(orderRef)).hintCode).to.equal('startFailed');
+  });
+
+  it('the user cancels in the app: bankid-cancel {source: "app"}, no bankid-failed', async () => {
+    const { el, events } = mount('this-device');
+    const orderRef = await startedOrder(el, events);
+    const token = await launchedToken(events);
+    expect((await phone('open', { autoStartToken: token })).status).to.equal(200);
+    expect((await phone('cancel', { orderRef })).json.hintCode).to.equal('userCancel');
+
+    const cancel = await until(() => eventOf(events, 'bankid-cancel'), 6000, 'bankid-cancel');
+    expect(cancel.detail).to.deep.equal({ orderRef, source: 'app' });
+    expect(el.state).to.equal('cancelled');
+    expect(eventOf(events, 'bankid-failed')).to.equal(undefined);
+  });
+
+  it('maintenance on two collects: the element reconnects, then recovers and completes', async () => {
+    const { el, events } = mount('this-device');
+    const orderRef = await startedOrder(el, events);
+    const token = await launchedToken(events);
+    expect((await phone('open', { autoStartToken: token })).status).to.equal(200);
+    await until(() => el.state === 'signing', 5000, 'state signing');
+
+    const inject = await phone('inject', { error: 'maintenance', count: 2, endpoints: ['collect'] });
+    expect(inject.json).to.include({ error: 'maintenance', count: 2, active: true });
+
+    const statuses = () => events.filter((e) => e.type === 'bankid-status').map((e) => e.detail);
+    await until(() => statuses().some((s) => s.status === 'reconnecting'), 6000, 'status reconnecting');
+    expect(statuses().find((s) => s.status === 'reconnecting')).to.include({ message: 'reconnecting' });
+    expect(el.state, 'the state does not change while reconnecting').to.equal('signing');
+
+    // Both injected faults used up; the next collect answers again.
+    await until(async () => (await phone('inject')).json.active === false, 8000, 'the injection to be used up');
+    await until(() => statuses().at(-1)?.status === 'pending', 8000, 'status pending again');
+
+    expect((await phone('identify', { orderRef })).json.status).to.equal('complete');
+    const complete = await until(() => eventOf(events, 'bankid-complete'), 6000, 'bankid-complete');
+    expect(complete.detail.orderRef).to.equal(orderRef);
+    expect(eventOf(events, 'bankid-failed')).to.equal(undefined);
+  });
+
+  it('a stale QR code (2+ s old) is refused by the phone; the current one is accepted', async () => {
+    const { el, events } = mount('other-device');
+    const orderRef = await startedOrder(el, events);
+    const old = await decodeRenderedQr(await until(() => qrSvg(el) && el, 5000, 'the QR code'));
+    const oldTime = Number(QR.exec(old)![2]);
+
+    // Until the simulator's own current code is two seconds newer than the one we photographed.
+    await until(async () => {
+      const order = await simulatorOrder(orderRef);
+      return order?.qr && Number(QR.exec(order.qr)![2]) >= oldTime + 2;
+    }, 4000, 'two seconds to pass');
+    const stale = await phone('scan', { payload: old });
+    expect(stale.status).to.equal(409);
+    expect(stale.json).to.include({ ok: false, reason: 'stale' });
+    expect((await simulatorOrder(orderRef)).pickedUpBy).to.equal(null);
+
+    const fresh = await phone('scan', {}); // what the page shows now
+    expect(fresh.status, JSON.stringify(fresh.json)).to.equal(200);
+    expect(fresh.json.orderRef).to.equal(orderRef);
+  });
+});
