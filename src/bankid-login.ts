@@ -238,7 +238,9 @@ export class BankIdLogin extends LitElement {
         return html`<div class="progress" aria-hidden="true"></div>
           <div class="actions">${this.cancelButton()} ${this.switchButton(snapshot.flow, context)}</div>`;
       case 'waiting':
-        return html`${snapshot.qr ? this.qr(snapshot.qr) : html`<div class="progress" aria-hidden="true"></div>`}
+        return html`${snapshot.qr
+            ? this.qr(snapshot.qr, snapshot.status === 'reconnecting')
+            : html`<div class="progress" aria-hidden="true"></div>`}
           <div class="actions">
             ${this.launchButtonShown(snapshot)
               ? this.button('launch', 'primary', labels.launch(context.device), () => this.order.launch('button'))
@@ -280,11 +282,12 @@ export class BankIdLogin extends LitElement {
     </button>`;
   }
 
-  private qr(payload: string): TemplateResult {
+  /** `stale`: no fresh frame is coming while reconnecting, so the code is faded rather than offered. */
+  private qr(payload: string, stale: boolean): TemplateResult {
     if (this.qrCache?.payload !== payload) this.qrCache = { payload, symbol: qrSymbol(payload) };
     const { size, path } = this.qrCache.symbol;
     return html`<svg
-      class="qr"
+      class="qr ${stale ? 'stale' : ''}"
       part="qr"
       role="img"
       aria-label=${labels.qr()}

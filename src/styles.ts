@@ -69,6 +69,10 @@ export const styles = css`
     border-radius: 4px;
   }
 
+  .qr.stale {
+    opacity: 0.15;
+  }
+
   .progress {
     width: 1.75rem;
     height: 1.75rem;

@@ -209,6 +209,22 @@ describe('QR flow: polling and new frames', () => {
   });
 });
 
+describe('QR flow: while reconnecting', () => {
+  it('fades the code that no longer changes, and brings it back with the next good frame', async () => {
+    const { el } = await mount('other-device');
+    await el.start();
+    backend.reply('collect', { status: 503, json: { errorCode: 'maintenance' } });
+    await settle(el, 1000);
+    const stale = () => shownQr(el)?.classList.contains('stale') === true;
+    expect(qrShown(el)).to.equal(true);
+    expect(stale()).to.equal(true);
+    expect(getComputedStyle(shownQr(el)!).opacity).to.equal('0.15');
+    await settle(el, 1000);
+    expect(stale()).to.equal(false);
+    expect(await decodeShownQr(el)).to.equal(qrOf(1, 1));
+  });
+});
+
 describe('QR flow: hidden once the app has the order', () => {
   it('userSign: no code, RFA9, state signing, polling slows to 2000 ms', async () => {
     backend.reply('collect', backend.pending('userSign'));
