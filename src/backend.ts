@@ -4,6 +4,7 @@
  * never crash the element.
  */
 import type { Flow } from './events.js';
+import { isUuid } from './platform.js';
 
 export type BackendFailure =
   /** fetch rejected: offline, DNS, CORS, connection reset. */
@@ -46,9 +47,9 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 const MAX_RETRY_AFTER_MS = 10 * 60 * 1000;
 
 const ORDER_REF = /^[\x21-\x7E]{1,128}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const QR = /^bankid\.[A-Za-z0-9-]{1,64}\.\d{1,8}\.[0-9a-fA-F]{16,128}$/;
-const HINT_CODE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+// BankID adds hint codes over time: any short word is a hint the flow can handle; odder strings are 'unknown'.
+const HINT_CODE = /^[A-Za-z0-9_.-]{1,100}$/;
 const ERROR_CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 const DELTA_SECONDS = /^\d+$/;
 // HTTP-date in any of its three forms starts with a day name; Date.parse alone is far too lenient.
@@ -239,7 +240,8 @@ export async function requestStart(
   const orderRef = answer['orderRef'];
   if (typeof orderRef !== 'string' || !ORDER_REF.test(orderRef)) return invalid();
   // A token that is present but not a UUID could be anything: nothing may be launched with it.
-  const autoStartToken = optional(answer['autoStartToken'], UUID);
+  const token = answer['autoStartToken'];
+  const autoStartToken = token === undefined || token === null ? null : isUuid(token) ? token : undefined;
   const qr = optional(answer['qr'], QR);
   if (autoStartToken === undefined || qr === undefined) return invalid();
   return { ok: true, value: { orderRef, autoStartToken, qr } };
@@ -258,9 +260,13 @@ export async function requestCollect(
   if (answer === null) return invalid();
   const status = answer['status'];
   if (typeof status !== 'string' || !STATUSES.includes(status)) return invalid();
-  const hintCode = optional(answer['hintCode'], HINT_CODE);
-  const qr = optional(answer['qr'], QR);
-  if (hintCode === undefined || qr === undefined) return invalid();
+  const hint = answer['hintCode'];
+  if (hint !== undefined && hint !== null && typeof hint !== 'string') return invalid();
+  // An odd hint is still a hint: the flow shows its fallback message (RFA21 / RFA22).
+  const hintCode = typeof hint === 'string' ? (HINT_CODE.test(hint) ? hint : 'unknown') : null;
+  // Only a pending answer's QR code is shown; on an ended order it is ignored.
+  const qr = status === 'pending' ? optional(answer['qr'], QR) : null;
+  if (qr === undefined) return invalid();
   return {
     ok: true,
     value: { status: status as CollectAnswer['status'], hintCode, qr, body: answer },

@@ -52,7 +52,9 @@ export class BankIdLogin extends LitElement {
 
   /** Registers the element; a second call (or another copy of the bundle) is harmless. */
   static define(tag = 'bankid-login', registry: CustomElementRegistry = customElements): void {
-    if (!registry.get(tag)) registry.define(tag, this);
+    const existing = registry.get(tag);
+    if (!existing) registry.define(tag, this);
+    else if (existing !== this) console.warn(`<${tag}> is already defined by another copy of bankid-login; using that one.`);
   }
 
   /** Base URL of the host backend's endpoints (`{api}/auth`, `/sign`, `/collect`, `/cancel`). Required. */
@@ -96,6 +98,7 @@ export class BankIdLogin extends LitElement {
   private readonly langObserver = new MutationObserver(() => this.requestUpdate());
   private previousState: OrderState = 'idle';
   private appliedLang = '';
+  private focusWasInside = false;
   private qrCache: { payload: string; symbol: QrSymbol } | null = null;
   private warnedReturnUrl = '';
 
@@ -129,7 +132,7 @@ export class BankIdLogin extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.langObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['lang'], subtree: true });
-    this.begin();
+    this.autoBegin();
   }
 
   override disconnectedCallback(): void {
@@ -145,22 +148,31 @@ export class BankIdLogin extends LitElement {
       this.appliedLang = lang;
       applyLocale(lang);
     }
-    if (this.isConnected && (changed.has('api') || changed.has('startOnConnect'))) this.begin();
+    if (this.isConnected && (changed.has('api') || changed.has('startOnConnect'))) this.autoBegin();
+    this.focusWasInside = this.shadowRoot?.activeElement != null;
   }
 
   protected override updated(): void {
     const now = this.order.snapshot.state;
     if (now !== this.previousState && (now === 'failed' || now === 'cancelled')) {
       this.renderRoot.querySelector<HTMLButtonElement>('[data-action="retry"]')?.focus();
+    } else if (this.focusWasInside && this.shadowRoot?.activeElement == null) {
+      // The focused button went away with its panel (Begin, a switch): keep the keyboard in the element.
+      this.renderRoot.querySelector<HTMLButtonElement>('.actions button')?.focus();
     }
     this.previousState = now;
   }
 
+  /** A click on Begin or Try again: a failed start is already shown in the panel. */
+  private begin(flow: Flow | undefined): void {
+    this.start(flow).catch(() => undefined);
+  }
+
   /** A saved order resumes (reload, return from the app); otherwise `start-on-connect` begins one. */
-  private begin(): void {
+  private autoBegin(): void {
     if (!this.api || this.order.snapshot.state !== 'idle') return;
     if (this.order.resumeSaved()) return;
-    if (this.startOnConnect) void this.start();
+    if (this.startOnConnect) this.begin(undefined);
   }
 
   private get currentOperation(): Operation {
@@ -228,38 +240,29 @@ export class BankIdLogin extends LitElement {
     }
   }
 
+  /**
+   * One template for every panel, so buttons that stay (Cancel from waiting to signing, the switch)
+   * stay the same nodes and keep focus.
+   */
   private panel(snapshot: Snapshot, context: MessageContext): TemplateResult | typeof nothing {
-    switch (snapshot.state) {
-      case 'idle':
-        return html`<div class="actions">
-          ${this.button('begin', 'primary', labels.begin(context.operation), () => void this.start())}
-        </div>`;
-      case 'starting':
-        return html`<div class="progress" aria-hidden="true"></div>
-          <div class="actions">${this.cancelButton()} ${this.switchButton(snapshot.flow, context)}</div>`;
-      case 'waiting':
-        return html`${snapshot.qr
-            ? this.qr(snapshot.qr, snapshot.status === 'reconnecting')
-            : html`<div class="progress" aria-hidden="true"></div>`}
-          <div class="actions">
-            ${this.launchButtonShown(snapshot)
-              ? this.button('launch', 'primary', labels.launch(context.device), () => this.order.launch('button'))
-              : nothing}
-            ${this.cancelButton()} ${this.switchButton(snapshot.flow, context)}
-          </div>`;
-      case 'signing':
-        return html`<div class="progress" aria-hidden="true"></div>
-          <div class="actions">${this.cancelButton()}</div>`;
-      case 'complete':
-        return nothing;
-      case 'cancelled':
-      case 'failed':
-        return html`${snapshot.state === 'cancelled' ? html`<p class="note">${panelTexts.cancelledHint()}</p>` : nothing}
-          <div class="actions">
-            ${this.button('retry', 'primary', labels.retry(), () => void this.start(snapshot.flow))}
-            ${this.switchButton(snapshot.flow, context)}
-          </div>`;
-    }
+    const { state } = snapshot;
+    if (state === 'complete') return nothing;
+    const live = isLive(state);
+    const ended = state === 'failed' || state === 'cancelled';
+    const qr = state === 'waiting' ? snapshot.qr : null;
+    const progress = live && qr === null;
+    return html`${state === 'cancelled' ? html`<p class="note">${panelTexts.cancelledHint()}</p>` : nothing}
+      ${qr !== null ? this.qr(qr, snapshot.status === 'reconnecting') : nothing}
+      ${progress ? html`<div class="progress" aria-hidden="true"></div>` : nothing}
+      <div class="actions">
+        ${state === 'idle' ? this.button('begin', 'primary', labels.begin(context.operation), () => this.begin(undefined)) : nothing}
+        ${this.launchButtonShown(snapshot)
+          ? this.button('launch', 'primary', labels.launch(context.device), () => this.order.launch('button'))
+          : nothing}
+        ${ended ? this.button('retry', 'primary', labels.retry(), () => this.begin(snapshot.flow)) : nothing}
+        ${live ? this.button('cancel', 'secondary', labels.cancel(), () => this.cancel()) : nothing}
+        ${state === 'signing' || state === 'idle' ? nothing : this.switchButton(snapshot.flow, context)}
+      </div>`;
   }
 
   private launchButtonShown(snapshot: Snapshot): boolean {
@@ -270,10 +273,6 @@ export class BankIdLogin extends LitElement {
     const other: Flow = current === 'this-device' ? 'other-device' : 'this-device';
     const label = other === 'other-device' ? labels.toOtherDevice() : labels.toThisDevice(context.device);
     return this.button(`switch-${other}`, 'quiet', label, () => void this.order.switchFlow(other));
-  }
-
-  private cancelButton(): TemplateResult {
-    return this.button('cancel', 'secondary', labels.cancel(), () => this.cancel());
   }
 
   private button(action: string, kind: string, label: string, onClick: () => void): TemplateResult {

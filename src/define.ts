@@ -12,3 +12,5 @@ declare global {
 }
 
 export { BankIdLogin };
+// So pages using only the bundle can replace how the app is opened (e.g. in their own tests).
+export { launcher } from './launcher.js';

@@ -58,6 +58,8 @@ export interface Snapshot {
   launchButton: boolean;
   /** Silent new orders after `startFailed` in the QR flow since the user's last start. */
   quietRestarts: number;
+  /** A silent new QR order is on its way: the panel keeps waiting, without a code for a moment. */
+  restarting: boolean;
   /** Set while collect is failing in ways that may pass. */
   reconnect: { attempts: number; lastErrorCode: string | null } | null;
 }
@@ -71,7 +73,8 @@ export type Input =
   | { type: 'launch-button-due' }
   | { type: 'cancel' }
   | { type: 'resume'; order: SavedOrder }
-  | { type: 'removed' };
+  /** `handedOver`: another element on the page has taken the same order (a framework replaced this one). */
+  | { type: 'removed'; handedOver: boolean };
 
 export type Emit =
   | { name: 'bankid-start'; detail: BankIdStartDetail }
@@ -83,8 +86,8 @@ export type Emit =
 export type Effect =
   /** Ask the backend for an order; `replace` is an order to cancel first (a flow switch). A start already in flight is superseded. */
   | { type: 'start-order'; flow: Flow; replace: string | null }
-  /** The start in flight no longer counts: cancel its order when it answers. */
-  | { type: 'abandon-start' }
+  /** The start in flight no longer counts: cancel its order when it answers; `announce` then fires bankid-cancel. */
+  | { type: 'abandon-start'; announce: boolean }
   | { type: 'cancel-order'; orderRef: string; keepalive: boolean }
   | { type: 'collect'; delay: number }
   | { type: 'launch' }
@@ -123,11 +126,17 @@ export const initialSnapshot = (flow: Flow): Snapshot => ({
   failure: null,
   launchButton: false,
   quietRestarts: 0,
+  restarting: false,
   reconnect: null,
 });
 
 export function isLive(state: OrderState): boolean {
   return state === 'starting' || state === 'waiting' || state === 'signing';
+}
+
+/** A start request is out and no order exists yet. */
+export function awaitingOrder(snapshot: Snapshot): boolean {
+  return snapshot.state === 'starting' || snapshot.restarting;
 }
 
 /** Retry delay after the n-th failed collect in a row: 1, 2, 4, 8, 8 … s, later if the server asks. */
@@ -147,7 +156,7 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
       return beginOrder(current, input.flow, null, 0);
 
     case 'switch':
-      if (current.state === 'starting') {
+      if (awaitingOrder(current)) {
         return {
           snapshot: { ...starting(current, input.flow), quietRestarts: 0 },
           effects: [{ type: 'start-order', flow: input.flow, replace: null }],
@@ -160,11 +169,13 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
       return beginOrder(current, input.flow, null, 0);
 
     case 'start-answer':
-      if (current.state !== 'starting') return { snapshot: current, effects: [] };
+      if (!awaitingOrder(current)) return { snapshot: current, effects: [] };
       return onStartAnswer(current, input.result, input.now, context);
 
     case 'collect-answer':
-      if (current.state !== 'waiting' && current.state !== 'signing') return { snapshot: current, effects: [] };
+      if ((current.state !== 'waiting' && current.state !== 'signing') || current.restarting) {
+        return { snapshot: current, effects: [] };
+      }
       return onCollectAnswer(current, input.result, context);
 
     case 'give-up': {
@@ -178,10 +189,11 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
       return { snapshot: { ...current, launchButton: true }, effects: [] };
 
     case 'cancel': {
-      if (current.state === 'starting') {
+      if (awaitingOrder(current)) {
+        // bankid-cancel follows with the orderRef once the start answers (and its order is cancelled).
         return {
           snapshot: ended(current, 'cancelled'),
-          effects: [{ type: 'abandon-start' }, emit('bankid-cancel', { orderRef: null, source: 'page' })],
+          effects: [{ type: 'stop' }, { type: 'abandon-start', announce: true }],
         };
       }
       if (!isLive(current.state) || current.orderRef === null) return { snapshot: current, effects: [] };
@@ -217,10 +229,14 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
     }
 
     case 'removed':
-      if (current.state === 'starting') {
-        return { snapshot: initialSnapshot(current.flow), effects: [{ type: 'abandon-start' }, { type: 'stop' }] };
+      if (awaitingOrder(current)) {
+        return {
+          snapshot: initialSnapshot(current.flow),
+          effects: [{ type: 'abandon-start', announce: false }, { type: 'stop' }],
+        };
       }
       if (!isLive(current.state) || current.orderRef === null) return { snapshot: current, effects: [] };
+      if (input.handedOver) return { snapshot: initialSnapshot(current.flow), effects: [{ type: 'stop' }] };
       return {
         snapshot: initialSnapshot(current.flow),
         effects: [
@@ -281,6 +297,7 @@ function onStartAnswer(current: Snapshot, result: BackendResult<StartAnswer>, no
   const snapshot: Snapshot = {
     ...current,
     state: 'waiting',
+    restarting: false,
     orderRef: answer.orderRef,
     autoStartToken: flow === 'this-device' ? answer.autoStartToken : null,
     startedAt: now,
@@ -290,11 +307,11 @@ function onStartAnswer(current: Snapshot, result: BackendResult<StartAnswer>, no
     message,
     launchButton: flow === 'this-device' && context.launchNeedsGesture,
   };
-  const effects: Effect[] = [
-    emit('bankid-start', { orderRef: answer.orderRef, flow }),
-    { type: 'save-order' },
-    emit('bankid-status', { status: 'pending', hintCode: null, message }),
-  ];
+  const effects: Effect[] = [emit('bankid-start', { orderRef: answer.orderRef, flow }), { type: 'save-order' }];
+  // A silent QR restart keeps the same status line: nothing new to announce.
+  if (current.message !== message || current.hintCode !== null || current.status !== 'pending') {
+    effects.push(emit('bankid-status', { status: 'pending', hintCode: null, message }));
+  }
   if (flow === 'this-device' && !context.launchNeedsGesture) {
     effects.push({ type: 'launch' }, { type: 'arm-launch-button' });
   }
@@ -351,9 +368,25 @@ function onCollectAnswer(current: Snapshot, result: BackendResult<CollectAnswer>
       };
     }
     if (answer.hintCode === 'startFailed' && current.flow === 'other-device' && current.quietRestarts < MAX_QUIET_RESTARTS) {
-      // Nobody scanned in time: a fresh QR code, without bothering the user.
-      const next = beginOrder(current, 'other-device', null, current.quietRestarts + 1);
-      return { snapshot: next.snapshot, effects: [{ type: 'stop' }, { type: 'forget-order' }, ...next.effects] };
+      // Nobody scanned in time: a fresh QR code, without bothering the user (the panel stays as it is).
+      const snapshot: Snapshot = {
+        ...current,
+        restarting: true,
+        orderRef: null,
+        startedAt: null,
+        qr: null,
+        hintCode: null,
+        reconnect: null,
+        quietRestarts: current.quietRestarts + 1,
+      };
+      return {
+        snapshot,
+        effects: [
+          { type: 'stop' },
+          { type: 'forget-order' },
+          { type: 'start-order', flow: 'other-device', replace: null },
+        ],
+      };
     }
     return fail(current, outcome);
   }

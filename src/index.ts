@@ -5,4 +5,6 @@ export type { OrderState } from './flow.js';
 export type { Operation } from './messages.js';
 export type { Platform } from './platform.js';
 export { detectPlatform } from './platform.js';
+/** The one place that opens the BankID app; tests and hosts may replace `launcher.open`. */
+export { launcher } from './launcher.js';
 export { bankIdLoginTemplates, installLocalization } from './localization.js';

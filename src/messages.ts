@@ -112,7 +112,7 @@ export function messageText(
     case 'RFA13':
       if (launchButtonShown) {
         return computer
-          ? msg('Did the BankID Security Application not start? Press the button below.', { id: 'rfa13-button-computer' })
+          ? msg("The BankID Security Application didn't start? Click the button below.", { id: 'rfa13-button-computer' })
           : msg('Press the button below to open the BankID app.', { id: 'rfa13-button-mobile' });
       }
       return computer
@@ -124,19 +124,19 @@ export function messageText(
         : msg('Enter your security code in BankID and select Identify.', { id: 'rfa9-auth' });
     case 'RFA15A':
       return msg(
-        'Looking for a BankID… Make sure there is a valid BankID on this computer. If your BankID is on a card, insert it in the card reader.',
+        'Looking for a BankID… Make sure there is a valid BankID on this computer. If your BankID is on a card, insert it into the card reader.',
         { id: 'rfa15a' },
       );
     case 'RFA15B':
-      return msg('Looking for a BankID… Make sure there is a valid BankID on the device.', { id: 'rfa15b' });
+      return msg('Looking for a BankID… Make sure there is a valid BankID on your device.', { id: 'rfa15b' });
     case 'RFA21':
       return sign
         ? msg('Signing in progress.', { id: 'rfa21-sign' })
         : msg('Identification in progress.', { id: 'rfa21-auth' });
     case 'RFA23':
-      return msg('Scan your passport or national ID card with the BankID app.', { id: 'rfa23' });
+      return msg('Scan your passport or ID card with the BankID app.', { id: 'rfa23' });
     case 'RFA3':
-      return msg('This was cancelled because another identification or signing was started. Please try again.', {
+      return msg('Cancelled because another identification or signing was started. Please try again.', {
         id: 'rfa3',
       });
     case 'RFA4':
@@ -150,7 +150,7 @@ export function messageText(
       return sign ? msg('Signing was cancelled.', { id: 'rfa6-sign' }) : msg('Login was cancelled.', { id: 'rfa6-auth' });
     case 'RFA8':
       return msg(
-        "BankID didn't respond in time. Check that the app is running and connected to the internet. If you don't have a valid BankID, you can get one from your bank. Then try again.",
+        "BankID didn't respond in time. Check that BankID is running and connected to the internet. If you don't have a valid BankID, you can get one from your bank. Then try again.",
         { id: 'rfa8' },
       );
     case 'RFA16':
@@ -169,18 +169,18 @@ export function messageText(
           );
     case 'RFA17B':
       return msg(
-        html`The QR code was not scanned in time. Try again and scan it with the BankID app. Make sure the app is up to date; you can get it from your app store or at ${installLink}.`,
+        html`The QR code was not scanned in time. Try again and scan the new QR code with the BankID app. Make sure the app is up to date; you can get it from your app store or at ${installLink}.`,
         { id: 'rfa17b' },
       );
     case 'RFA22':
       return msg('An unknown error occurred. Please try again.', { id: 'rfa22' });
     case 'update-app':
       return msg(
-        html`Your version of BankID is too old for this. Update it at ${installLink} or in your app store, then try again.`,
+        html`BankID needs to be updated for this. Update the BankID app in your app store or at ${installLink}, then try again.`,
         { id: 'update-app' },
       );
     case 'reconnecting':
-      return msg('Lost the connection for a moment. Trying again…', { id: 'reconnecting' });
+      return msg('Connection lost for a moment. Reconnecting…', { id: 'reconnecting' });
   }
 }
 
@@ -220,20 +220,20 @@ const supportLink = html`<a href="https://support.bankid.com" target="_blank" re
 /** The help panel: the seed's advice in today's words, every link a real <a href>. */
 export function helpContent(): TemplateResult {
   return html`
-    <p>${msg(html`If BankID doesn't work, install the latest version from ${installLink}.`, { id: 'help-install' })}</p>
-    <p>${msg(html`Still having problems? Get help at ${supportLink}.`, { id: 'help-support' })}</p>
+    <p>${msg(html`BankID not working? Install the latest version from ${installLink}.`, { id: 'help-install' })}</p>
+    <p>${msg(html`Still having problems? You can get help at ${supportLink}.`, { id: 'help-support' })}</p>
     <h3>${msg('Common causes', { id: 'help-causes' })}</h3>
     <ul>
-      <li>${msg(html`<strong>BankID is out of date.</strong> Install the latest version from ${installLink}.`, { id: 'help-outdated' })}</li>
+      <li>${msg(html`<strong>Your version of BankID is out of date.</strong> Install the latest version from ${installLink}.`, { id: 'help-outdated' })}</li>
       <li>
         ${msg(
-          html`<strong>The browser asked whether it may open BankID, and the answer wasn't Open or Allow.</strong> Try again and choose Open or Allow when the browser asks.`,
+          html`<strong>The browser wasn't allowed to open BankID.</strong> Try again and choose Open or Allow when the browser asks.`,
           { id: 'help-prompt' },
         )}
       </li>
       <li>
         ${msg(
-          html`<strong>Antivirus, a firewall or a "bank protection" feature stops BankID from reaching the internet.</strong> Update your security software, or ask its maker how to allow BankID.`,
+          html`<strong>Antivirus software, a firewall or a "bank protection" feature is stopping BankID from reaching the internet.</strong> Update your antivirus software, or ask the vendor how to allow BankID.`,
           { id: 'help-antivirus' },
         )}
       </li>

@@ -36,6 +36,9 @@ const SAVED_ORDER_MAX_AGE = 10 * 60 * 1000;
 
 type TimerName = 'collect' | 'launch-button' | 'give-up' | 'removal';
 
+/** Connected controllers, so a removed element can tell when another one took over its order. */
+const connected = new Set<OrderController>();
+
 export class OrderController implements ReactiveController {
   snapshot: Snapshot = initialSnapshot('this-device');
 
@@ -44,6 +47,12 @@ export class OrderController implements ReactiveController {
   /** Bumped whenever a start in flight stops counting; a stale answer cancels its own order. */
   private startGeneration = 0;
   private startRun: Promise<void> | null = null;
+  /** Start generations whose page cancel is announced once their start answers. */
+  private readonly cancelAnnouncements = new Set<number>();
+  /** A page cancel still on its way: the next start waits for it (never two requests in flight). */
+  private pendingCancel: Promise<void> | null = null;
+  /** Where the live order was saved, so a later change of `api` or `operation` forgets the right one. */
+  private savedKey: string | null = null;
   private readonly queue: Input[] = [];
   private dispatching = false;
 
@@ -57,6 +66,7 @@ export class OrderController implements ReactiveController {
   hostConnected(): void {
     // A node moved within the page comes back in the same task: its order lives on.
     this.clearTimer('removal');
+    connected.add(this);
     document.addEventListener('visibilitychange', this.onVisibilityChange);
     window.addEventListener('pageshow', this.onPageShow);
     window.addEventListener('online', this.collectNow);
@@ -66,8 +76,13 @@ export class OrderController implements ReactiveController {
     document.removeEventListener('visibilitychange', this.onVisibilityChange);
     window.removeEventListener('pageshow', this.onPageShow);
     window.removeEventListener('online', this.collectNow);
+    connected.delete(this);
     this.setTimer('removal', 0, () => {
-      if (!this.host.isConnected) this.dispatch({ type: 'removed' });
+      if (this.host.isConnected) return;
+      const { orderRef } = this.snapshot;
+      // A framework may replace the element with a new one that resumed the same order: leave it alive.
+      const handedOver = orderRef !== null && [...connected].some((other) => other.snapshot.orderRef === orderRef);
+      this.dispatch({ type: 'removed', handedOver });
     });
   }
 
@@ -106,7 +121,12 @@ export class OrderController implements ReactiveController {
     const event = new BankIdLaunchEvent({ url, trigger });
     this.host.dispatchEvent(event);
     if (event.defaultPrevented) return;
-    launcher.open(url, platform.device === 'mobile' ? { referrerPolicy: 'origin' } : {});
+    try {
+      launcher.open(url, platform.device === 'mobile' ? { referrerPolicy: 'origin' } : {});
+    } catch (error) {
+      // The open-the-app button (or Try again) is still there for the user.
+      console.error('<bankid-login>: could not open the BankID app', error);
+    }
   }
 
   private dispatch(input: Input): void {
@@ -122,7 +142,14 @@ export class OrderController implements ReactiveController {
           launchNeedsGesture: platform.launchNeedsGesture,
         });
         this.snapshot = result.snapshot;
-        for (const effect of result.effects) this.run(effect);
+        for (const effect of result.effects) {
+          // One failing effect (a throwing launcher, say) must not stop the rest of the step.
+          try {
+            this.run(effect);
+          } catch (error) {
+            console.error('<bankid-login>:', error);
+          }
+        }
       }
     } finally {
       this.dispatching = false;
@@ -136,11 +163,20 @@ export class OrderController implements ReactiveController {
         this.startRun = this.runStart(effect.flow, effect.replace);
         return;
       case 'abandon-start':
+        if (effect.announce) this.cancelAnnouncements.add(this.startGeneration);
         this.startGeneration++;
         return;
       case 'cancel-order': {
-        const { api, headers } = this.settings();
-        void requestCancel(api, effect.orderRef, { headers, keepalive: effect.keepalive });
+        if (effect.keepalive) {
+          // The element is gone: the request must outlive it, and nothing waits for it.
+          const { api, headers } = this.settings();
+          void requestCancel(api, effect.orderRef, { headers, keepalive: true });
+          return;
+        }
+        const cancelling = this.cancelWithin(effect.orderRef, SWITCH_CANCEL_WAIT).then(() => {
+          if (this.pendingCancel === cancelling) this.pendingCancel = null;
+        });
+        this.pendingCancel = cancelling;
         return;
       }
       case 'collect':
@@ -169,7 +205,7 @@ export class OrderController implements ReactiveController {
         this.saveOrder();
         return;
       case 'forget-order':
-        this.storage((storage, key) => storage.removeItem(key));
+        this.forgetOrder();
         return;
       case 'emit':
         this.host.dispatchEvent(toEvent(effect.event));
@@ -180,19 +216,30 @@ export class OrderController implements ReactiveController {
   private async runStart(flow: Flow, replace: string | null): Promise<void> {
     const generation = ++this.startGeneration;
     const superseded = this.startRun;
-    // A start still in flight cancels its own order when it answers; wait for that first.
+    // A start still in flight cancels its own order when it answers, and a page cancel may be on
+    // its way: wait for both first, so the backend never sees the new order before the old one ends.
     if (superseded) await superseded;
+    if (this.pendingCancel) await this.pendingCancel;
     if (replace !== null) await this.cancelWithin(replace, SWITCH_CANCEL_WAIT);
-    if (generation !== this.startGeneration) return;
 
-    const { api, operation, headers, platform, returnUrl } = this.settings();
-    const body = flow === 'this-device' && sendsReturnUrl(platform) ? { flow, returnUrl } : { flow };
-    const result = await requestStart(api, operation, body, { headers });
-    if (generation !== this.startGeneration) {
-      if (result.ok) await this.cancelWithin(result.value.orderRef, SWITCH_CANCEL_WAIT);
-      return;
+    let orderRef: string | null = null;
+    if (generation === this.startGeneration) {
+      const { api, operation, headers, platform, returnUrl } = this.settings();
+      const body = flow === 'this-device' && sendsReturnUrl(platform) ? { flow, returnUrl } : { flow };
+      const result = await requestStart(api, operation, body, { headers });
+      if (generation === this.startGeneration) {
+        this.dispatch({ type: 'start-answer', result, now: Date.now() });
+        return;
+      }
+      // Cancelled, switched or removed meanwhile: no order may be left behind.
+      if (result.ok) {
+        orderRef = result.value.orderRef;
+        await this.cancelWithin(orderRef, SWITCH_CANCEL_WAIT);
+      }
     }
-    this.dispatch({ type: 'start-answer', result, now: Date.now() });
+    if (this.cancelAnnouncements.delete(generation)) {
+      this.host.dispatchEvent(new BankIdCancelEvent({ orderRef, source: 'page' }));
+    }
   }
 
   private cancelWithin(orderRef: string, ms: number): Promise<void> {
@@ -255,16 +302,26 @@ export class OrderController implements ReactiveController {
     const { orderRef, flow, startedAt, autoStartToken } = this.snapshot;
     if (orderRef === null || startedAt === null) return;
     const order: SavedOrder = { orderRef, flow, startedAt, autoStartToken };
-    this.storage((storage, key) => storage.setItem(key, JSON.stringify(order)));
+    this.storage((storage, key) => {
+      storage.setItem(key, JSON.stringify(order));
+      this.savedKey = key;
+    });
+  }
+
+  private forgetOrder(): void {
+    const saved = this.savedKey;
+    this.savedKey = null;
+    this.storage((storage, key) => storage.removeItem(saved ?? key));
   }
 
   private readSavedOrder(): SavedOrder | null {
     let raw: string | null = null;
     this.storage((storage, key) => {
       raw = storage.getItem(key);
+      if (raw !== null) this.savedKey = key;
     });
     const order = parseSavedOrder(raw, Date.now());
-    if (raw !== null && order === null) this.storage((storage, key) => storage.removeItem(key));
+    if (raw !== null && order === null) this.forgetOrder();
     return order;
   }
 

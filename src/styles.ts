@@ -28,6 +28,7 @@ export const styles = css`
   }
 
   .card {
+    position: relative;
     display: flex;
     flex-direction: column;
     align-items: stretch;
@@ -49,8 +50,13 @@ export const styles = css`
     font-weight: 600;
     text-align: center;
   }
+  /* An empty live region stays in the accessibility tree (so its first message is announced), out of sight. */
   .message:empty {
-    display: none;
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    clip-path: inset(50%);
   }
   .note {
     margin: 0;

@@ -121,12 +121,12 @@ const TEXT = {
   },
   RFA22: { sv: 'Ett okänt fel uppstod. Försök igen.', en: 'An unknown error occurred. Please try again.' },
   RFA3: {
-    sv: 'Det här avbröts eftersom en annan identifiering eller underskrift startades. Försök igen.',
-    en: 'This was cancelled because another identification or signing was started. Please try again.',
+    sv: 'Åtgärden avbröts eftersom en ny identifiering eller underskrift startades. Försök igen.',
+    en: 'Cancelled because another identification or signing was started. Please try again.',
   },
   RFA8: {
-    sv: 'BankID svarade inte i tid. Kontrollera att appen är igång och har internetanslutning. Om du inte har något giltigt BankID kan du skaffa ett hos din bank. Försök sedan igen.',
-    en: "BankID didn't respond in time. Check that the app is running and connected to the internet. If you don't have a valid BankID, you can get one from your bank. Then try again.",
+    sv: 'BankID svarade inte i tid. Kontrollera att BankID är igång och har internetanslutning. Om du inte har något giltigt BankID kan du skaffa ett hos din bank. Försök sedan igen.',
+    en: "BankID didn't respond in time. Check that BankID is running and connected to the internet. If you don't have a valid BankID, you can get one from your bank. Then try again.",
   },
   RFA16: {
     sv: 'Ditt BankID är spärrat eller för gammalt. Använd ett annat BankID eller skaffa ett nytt hos din bank.',
@@ -137,12 +137,12 @@ const TEXT = {
     en: 'The BankID Security Application seems to be missing on this computer, or it is too old. Install the latest version at install.bankid.com.',
   },
   updateApp: {
-    sv: 'Din version av BankID är för gammal för det här. Uppdatera den på install.bankid.com eller i din appbutik och försök sedan igen.',
-    en: 'Your version of BankID is too old for this. Update it at install.bankid.com or in your app store, then try again.',
+    sv: 'BankID behöver uppdateras för det här. Uppdatera BankID-appen i din appbutik eller på install.bankid.com och försök sedan igen.',
+    en: 'BankID needs to be updated for this. Update the BankID app in your app store or at install.bankid.com, then try again.',
   },
   reconnecting: {
     sv: 'Anslutningen bröts tillfälligt. Försöker igen…',
-    en: 'Lost the connection for a moment. Trying again…',
+    en: 'Connection lost for a moment. Reconnecting…',
   },
   RFA6auth: { sv: 'Inloggningen avbröts.', en: 'Login was cancelled.' },
 } as const;
@@ -671,17 +671,18 @@ describe('nothing from the network becomes HTML', () => {
   const IMG = '<img src=x onerror=alert(1)>';
   const BOLD = '</p><b>x</b>';
 
-  it('a pending hint code of markup is rejected, rendered nowhere, and polling goes on to completion', async () => {
+  it('a pending hint code of markup is an unknown hint: RFA21, rendered nowhere, and polling goes on to completion', async () => {
     backend.reply('collect', pendingBody(IMG), pendingBody(BOLD), pendingBody('userSign'), completeBody());
     const { el, log } = await startOrder();
     await advance(el, 2000);
     expect(injected(el)).to.equal(0);
-    expect(el.hintCode).to.not.equal(IMG);
-    await advance(el, 1000);
+    expect(el.hintCode).to.equal('unknown');
+    expect(textOf(el)).to.include('Identifiering pågår.');
+    await advance(el, 2000);
     expect(injected(el)).to.equal(0);
     expect(JSON.stringify(details(log, 'status'))).to.not.include('<');
 
-    await advance(el, 2000); // recovered: userSign
+    await advance(el, 2000); // userSign
     expect(el.state).to.equal('signing');
     await advance(el, 2000);
     expect(details(log, 'complete')).to.have.length(1);
@@ -689,18 +690,14 @@ describe('nothing from the network becomes HTML', () => {
     expect(injected(el)).to.equal(0);
   });
 
-  it('a failed hint code of markup never becomes an element nor an event code', async () => {
-    backend.reply('collect', failedBody(BOLD), failedBody(IMG), pendingBody('outstandingTransaction'));
+  it('a failed hint code of markup fails as "unknown" (RFA22) and never becomes an element', async () => {
+    backend.reply('collect', failedBody(BOLD));
     const { el, log } = await startOrder();
     await advance(el, 2000);
-    await advance(el, 1000);
     expect(injected(el)).to.equal(0);
-    for (const detail of details(log, 'failed')) expect(detail.code).to.not.include('<');
-    await advance(el, 2000);
-    expect(injected(el)).to.equal(0);
-    // Treated as garbled answers, the order lives on.
-    expect(el.state).to.equal('waiting');
+    expect(details(log, 'failed')).to.deep.equal([{ code: 'unknown', message: 'RFA22', retryable: true }]);
     expect(textOf(el)).to.not.include('<');
+    expect(textOf(el)).to.include(TEXT.RFA22.sv);
   });
 
   it('an errorCode of markup in a collect 400 → http-400, no element', async () => {

@@ -125,6 +125,7 @@ describe('flow: helpers', () => {
       failure: null,
       launchButton: false,
       quietRestarts: 0,
+      restarting: false,
       reconnect: null,
     });
   });
@@ -457,7 +458,9 @@ describe('flow: failed collect answers (CONTRACT §4 table)', () => {
       for (const n of [1, 2, 3]) {
         const result = unscanned(snapshot, n);
         snapshot = result.snapshot;
-        expect(snapshot.state, `#${n}`).to.equal('starting');
+        // The panel stays as it is: still waiting with the same line, a new code on its way.
+        expect(snapshot.state, `#${n}`).to.equal('waiting');
+        expect(snapshot).to.include({ restarting: true, orderRef: null, qr: null, message: 'RFA1' });
         expect(snapshot.flow).to.equal('other-device');
         expect(snapshot.quietRestarts).to.equal(n);
         expect(snapshot.failure).to.equal(null);
@@ -488,7 +491,7 @@ describe('flow: failed collect answers (CONTRACT §4 table)', () => {
       const retried = run(snapshot, startInput('other-device'));
       expect(retried.snapshot.quietRestarts).to.equal(0);
       const silent = unscanned(retried.snapshot, 5);
-      expect(silent.snapshot.state).to.equal('starting');
+      expect(silent.snapshot).to.include({ state: 'waiting', restarting: true });
       expect(types(silent.effects)).to.include('start-order');
       expect(emittedNames(silent.effects)).to.not.include('bankid-failed');
     });
@@ -675,13 +678,10 @@ describe('flow: cancel', () => {
     ]);
   });
 
-  it('while starting: abandons the start (cancelled when it answers) and fires bankid-cancel with orderRef null', () => {
+  it('while starting: abandons the start, to be cancelled and announced (with its orderRef) when it answers', () => {
     const result = run(starting('other-device'), { type: 'cancel' });
     expect(result.snapshot.state).to.equal('cancelled');
-    expect(result.effects).to.deep.equal([
-      { type: 'abandon-start' },
-      { type: 'emit', event: { name: 'bankid-cancel', detail: { orderRef: null, source: 'page' } } },
-    ]);
+    expect(result.effects).to.deep.equal([{ type: 'stop' }, { type: 'abandon-start', announce: true }]);
     // The late start answer does not bring the order back.
     expectNothing(result.snapshot, run(result.snapshot, startAnswer()));
   });
@@ -791,7 +791,7 @@ describe('flow: resume after a reload or a return from the app', () => {
 describe('flow: removed from the document', () => {
   it('while waiting or signing: cancels the order with keepalive and goes back to idle', () => {
     for (const before of [waiting('this-device'), run(waiting('other-device'), pending('userSign')).snapshot]) {
-      const result = run(before, { type: 'removed' });
+      const result = run(before, { type: 'removed', handedOver: false });
       expect(result.snapshot).to.deep.equal(initialSnapshot(before.flow));
       expect(result.effects).to.deep.equal([
         { type: 'stop' },
@@ -802,8 +802,14 @@ describe('flow: removed from the document', () => {
     }
   });
 
+  it('handed over to another element that resumed the same order: only stops, the order lives on', () => {
+    const result = run(waiting('this-device'), { type: 'removed', handedOver: true });
+    expect(result.snapshot.state).to.equal('idle');
+    expect(result.effects).to.deep.equal([{ type: 'stop' }]);
+  });
+
   it('while starting: abandons the start', () => {
-    const result = run(starting('other-device'), { type: 'removed' });
+    const result = run(starting('other-device'), { type: 'removed', handedOver: false });
     expect(result.snapshot.state).to.equal('idle');
     expect(types(result.effects)).to.include('abandon-start');
     expect(types(result.effects)).to.not.include('cancel-order');
@@ -817,7 +823,39 @@ describe('flow: removed from the document', () => {
       run(waiting('this-device'), failedHint('certificateErr')).snapshot,
       run(waiting('this-device'), collectOk('complete', null)).snapshot,
     ]) {
-      expectNothing(before, run(before, { type: 'removed' }));
+      expectNothing(before, run(before, { type: 'removed', handedOver: false }));
     }
+  });
+});
+
+describe('flow: while a silent QR restart is on its way', () => {
+  const restarting = () => {
+    let snapshot = waiting('other-device');
+    snapshot = run(snapshot, failedHint('startFailed')).snapshot;
+    expect(snapshot.restarting).to.equal(true);
+    return snapshot;
+  };
+
+  it('ignores a late collect answer of the old order', () => {
+    const before = restarting();
+    expectNothing(before, run(before, pending('userSign')));
+  });
+
+  it('cancel abandons the start and announces it when the start answers', () => {
+    const result = run(restarting(), { type: 'cancel' });
+    expect(result.snapshot.state).to.equal('cancelled');
+    expect(result.effects).to.deep.equal([{ type: 'stop' }, { type: 'abandon-start', announce: true }]);
+  });
+
+  it('a switch supersedes the start in flight', () => {
+    const result = run(restarting(), { type: 'switch', flow: 'this-device', now: 0 });
+    expect(result.snapshot).to.include({ state: 'starting', flow: 'this-device', restarting: false });
+    expect(result.effects).to.deep.equal([{ type: 'start-order', flow: 'this-device', replace: null }]);
+  });
+
+  it('the new order keeps the status line: no bankid-status, a bankid-start', () => {
+    const result = run(restarting(), startAnswer({ orderRef: 'order-2', qr: QR1 }));
+    expect(emittedNames(result.effects)).to.deep.equal(['bankid-start']);
+    expect(result.snapshot).to.include({ state: 'waiting', restarting: false, orderRef: 'order-2', qr: QR1 });
   });
 });

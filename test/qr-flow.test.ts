@@ -33,7 +33,7 @@ const realMac = detectPlatform({ userAgent: MAC_SAFARI_UA, maxTouchPoints: 0 });
 const sv = {
   rfa1: 'Öppna BankID-appen i din mobil eller surfplatta och skanna QR-koden.',
   rfa9: 'Skriv in din säkerhetskod i BankID och välj Identifiera.',
-  rfa23: 'Läs av ditt pass eller nationella id-kort med BankID-appen.',
+  rfa23: 'Läs av ditt pass eller id-kort med BankID-appen.',
   rfa17b: 'QR-koden skannades inte i tid.',
   rfa6: 'Inloggningen avbröts.',
   toThisComputer: 'BankID på den här datorn',

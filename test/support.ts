@@ -64,6 +64,7 @@ export class FakeBackend {
     cancel: { json: {} },
   };
   stub!: sinon.SinonStub;
+  private readonly gates: Record<Endpoint, Promise<void>[]> = { auth: [], sign: [], collect: [], cancel: [] };
 
   install(): this {
     const fakeFetch = (input: RequestInfo | URL, init?: RequestInit) => this.answer(String(input), init ?? {});
@@ -75,6 +76,13 @@ export class FakeBackend {
   reply(endpoint: Endpoint, ...replies: ReplySource[]): this {
     this.queues[endpoint].push(...replies);
     return this;
+  }
+
+  /** The next request to this endpoint is recorded at once but answered only after `release()`. */
+  hold(endpoint: Endpoint): () => void {
+    let release!: () => void;
+    this.gates[endpoint].push(new Promise<void>((resolve) => (release = resolve)));
+    return () => release();
   }
 
   calls(endpoint: Endpoint): RecordedRequest[] {
@@ -109,6 +117,8 @@ export class FakeBackend {
     }
     const request: RecordedRequest = { endpoint, url, body, init };
     this.requests.push(request);
+    const gate = this.gates[endpoint]?.shift();
+    if (gate) await gate;
     const source = this.queues[endpoint]?.shift() ?? this.defaults[endpoint];
     const reply = typeof source === 'function' ? source(request, this) : source;
     if ('networkError' in reply) throw new TypeError('Failed to fetch');

@@ -580,7 +580,7 @@ describe('cancel', () => {
     await expectCancelled(el, log);
   });
 
-  it('during starting: bankid-cancel at once, the cancel request as soon as the start answer arrives, nothing launched', async () => {
+  it('during starting: the cancelled panel at once; the cancel request and bankid-cancel (with the orderRef) as soon as the start answer arrives; nothing launched', async () => {
     const release = holdNextAnswer('auth');
     const el = await mount();
     const log = recordEvents(el);
@@ -588,14 +588,20 @@ describe('cancel', () => {
     await settle(el);
     expect(el.state).to.equal('starting');
     buttonNamed(el, 'Avbryt')!.click();
-    expect(log.filter((e) => e.type === 'bankid-cancel').map((e) => e.detail.source)).to.deep.equal(['page']);
+    await settle(el);
+    expect(el.state).to.equal('cancelled');
+    expect(textOf(el)).to.include('Inloggningen avbröts.');
     await advance(el, 1000);
     expect(backend.calls('cancel')).to.have.length(0);
+    expect(log.filter((e) => e.type === 'bankid-cancel')).to.have.length(0);
 
     release();
     await starting;
     await settle(el);
     expect(backend.calls('cancel').map((r) => r.body)).to.deep.equal([{ orderRef: 'order-1' }]);
+    expect(log.filter((e) => e.type === 'bankid-cancel').map((e) => e.detail)).to.deep.equal([
+      { orderRef: 'order-1', source: 'page' },
+    ]);
     expect(open.called).to.equal(false);
     expect(log.some((e) => e.type === 'bankid-start' || e.type === 'bankid-failed')).to.equal(false);
     expect(el.state).to.equal('cancelled');
@@ -603,6 +609,39 @@ describe('cancel', () => {
     expect(collects()).to.equal(0);
     expect(open.called).to.equal(false);
   });
+
+  it('during starting, when the start then fails: bankid-cancel with orderRef null, no cancel request', async () => {
+    backend.reply('auth', { status: 500, json: { errorCode: 'internalError' } });
+    const release = holdNextAnswer('auth');
+    const el = await mount();
+    const log = recordEvents(el);
+    const starting = el.start();
+    await settle(el);
+    el.cancel();
+    release();
+    await starting;
+    await settle(el);
+    expect(log.filter((e) => e.type === 'bankid-cancel').map((e) => e.detail)).to.deep.equal([
+      { orderRef: null, source: 'page' },
+    ]);
+    expect(backend.calls('cancel')).to.have.length(0);
+    expect(log.some((e) => e.type === 'bankid-failed')).to.equal(false);
+    expect(el.state).to.equal('cancelled');
+  });
+
+  it('Cancel then Try again at once: the new start waits for the cancel answer (never two requests in flight)', async () => {
+    const el = await started();
+    const releaseCancel = holdNextAnswer('cancel');
+    buttonNamed(el, 'Avbryt')!.click();
+    await settle(el);
+    buttonNamed(el, 'Försök igen')!.click();
+    await advance(el, 500);
+    expect(backend.calls('auth')).to.have.length(1);
+    releaseCancel();
+    await advance(el, 0);
+    expect(backend.calls('auth')).to.have.length(2);
+  });
+
 });
 
 describe('removal from the page', () => {
