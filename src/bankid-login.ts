@@ -214,7 +214,7 @@ export class BankIdLogin extends LitElement {
       operation: this.currentOperation,
     };
     return html`
-      <div class="card ${isLive(snapshot.state) ? 'live' : ''}" part="card" lang=${this.resolvedLang()}>
+      <div class="card ${isLive(snapshot.state) ? `live ${snapshot.flow}` : ''}" part="card" lang=${this.resolvedLang()}>
         <p class="message" part="message" role="status">${this.statusLine(snapshot, context)}</p>
         ${this.panel(snapshot, context)} ${snapshot.state === 'complete' ? nothing : this.help()}
       </div>

@@ -39,8 +39,13 @@ export const styles = css`
     border: var(--_border);
     border-radius: var(--_radius);
   }
+  /* Live panels keep the height of the tallest one of their flow, so the page does not jump. */
   .card.live {
     min-height: 14rem;
+    justify-content: center;
+  }
+  .card.live.other-device {
+    min-height: 29rem;
   }
 
   .message {
