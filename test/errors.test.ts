@@ -8,7 +8,6 @@ import sinon from 'sinon';
 import '../src/define.js';
 import type { BankIdLogin } from '../src/bankid-login.js';
 import { _resetSecretWarningForTests } from '../src/backend.js';
-import { launcher } from '../src/launcher.js';
 import {
   API,
   FakeBackend,
@@ -20,16 +19,13 @@ import {
   textOf,
   tokenOf,
   type Reply,
+  installFakes,
+  removeFakes,
 } from './support.js';
 
 let clock: sinon.SinonFakeTimers, backend: FakeBackend, open: sinon.SinonStub;
-beforeEach(() => {
-  sessionStorage.clear();
-  clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
-  backend = new FakeBackend().install();
-  open = sinon.stub(launcher, 'open');
-});
-afterEach(() => sinon.restore());
+beforeEach(() => ({ clock, backend, open } = installFakes()));
+afterEach(() => removeFakes(clock));
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

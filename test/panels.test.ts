@@ -6,7 +6,6 @@ import { fixture, html, expect } from '@open-wc/testing';
 import sinon from 'sinon';
 import '../src/define.js';
 import { BankIdLogin } from '../src/bankid-login.js';
-import { launcher } from '../src/launcher.js';
 import type { Platform } from '../src/platform.js';
 import {
   API,
@@ -19,6 +18,8 @@ import {
   orderRefOf,
   textOf,
   type Reply,
+  installFakes,
+  removeFakes,
 } from './support.js';
 
 type Lang = 'sv' | 'en';
@@ -118,13 +119,8 @@ const TEXT = {
 let clock: sinon.SinonFakeTimers;
 let backend: FakeBackend;
 
-beforeEach(() => {
-  sessionStorage.clear();
-  clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
-  backend = new FakeBackend().install();
-  sinon.stub(launcher, 'open');
-});
-afterEach(() => sinon.restore());
+beforeEach(() => ({ clock, backend } = installFakes()));
+afterEach(() => removeFakes(clock));
 
 // ---------------------------------------------------------------- helpers
 

@@ -1,12 +1,11 @@
 /**
  * The other-device flow (animated QR), flow="auto" and switching between the flows.
  */
-import { fixture, fixtureCleanup, html, expect } from '@open-wc/testing';
+import { fixture, html, expect } from '@open-wc/testing';
 import sinon from 'sinon';
 import decodeQR from '@paulmillr/qr/decode.js';
 import '../src/define.js';
 import type { BankIdLogin } from '../src/bankid-login.js';
-import { launcher } from '../src/launcher.js';
 import { detectPlatform, type Platform } from '../src/platform.js';
 import {
   API,
@@ -22,6 +21,8 @@ import {
   textOf,
   tokenOf,
   type Endpoint,
+  installFakes,
+  removeFakes,
 } from './support.js';
 
 const PX = 8;
@@ -44,19 +45,8 @@ const sv = {
 };
 
 let clock: sinon.SinonFakeTimers, backend: FakeBackend, open: sinon.SinonStub;
-beforeEach(() => {
-  sessionStorage.clear();
-  clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
-  backend = new FakeBackend().install();
-  open = sinon.stub(launcher, 'open');
-});
-afterEach(async () => {
-  // Remove the elements while the fakes are still in place, so nothing leaks into the next test.
-  fixtureCleanup();
-  await clock.tickAsync(0);
-  sinon.restore();
-  sessionStorage.clear();
-});
+beforeEach(() => ({ clock, backend, open } = installFakes()));
+afterEach(() => removeFakes(clock));
 
 async function mount(flow: string, platform: Platform = computer) {
   const el = await fixture<BankIdLogin>(

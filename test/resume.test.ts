@@ -1,11 +1,10 @@
 /**
  * The live order kept in sessionStorage: a reload or a return trip from the app picks it up again.
  */
-import { fixture, fixtureCleanup, html, expect } from '@open-wc/testing';
+import { fixture, html, expect } from '@open-wc/testing';
 import sinon from 'sinon';
 import '../src/define.js';
 import type { BankIdLogin } from '../src/bankid-login.js';
-import { launcher } from '../src/launcher.js';
 import type { Platform } from '../src/platform.js';
 import { qrSymbol } from '../src/qr.js';
 import {
@@ -19,28 +18,16 @@ import {
   recordEvents,
   textOf,
   tokenOf,
+  installFakes,
+  removeFakes,
 } from './support.js';
 
 const NOW = Date.parse('2025-03-14T09:30:00Z');
 const TEN_MINUTES = 10 * 60 * 1000;
 
 let clock: sinon.SinonFakeTimers, backend: FakeBackend, open: sinon.SinonStub;
-beforeEach(() => {
-  sessionStorage.clear();
-  clock = sinon.useFakeTimers({
-    now: NOW,
-    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-  });
-  backend = new FakeBackend().install();
-  open = sinon.stub(launcher, 'open');
-});
-afterEach(async () => {
-  // Remove the elements while the fakes are still in place, so nothing leaks into the next test.
-  fixtureCleanup();
-  await clock.tickAsync(0);
-  sinon.restore();
-  sessionStorage.clear();
-});
+beforeEach(() => ({ clock, backend, open } = installFakes(NOW)));
+afterEach(() => removeFakes(clock));
 
 interface Options {
   flow?: string;

@@ -3,26 +3,15 @@
  * fall out of the element, a framework replacing the element mid-order, attributes changed mid-order,
  * a launcher that throws, a silent QR restart that must stay silent.
  */
-import { fixture, fixtureCleanup, html, expect } from '@open-wc/testing';
+import { fixture, html, expect } from '@open-wc/testing';
 import sinon from 'sinon';
 import '../src/define.js';
 import type { BankIdLogin } from '../src/bankid-login.js';
-import { launcher } from '../src/launcher.js';
-import { API, FakeBackend, buttonNamed, computer, recordEvents } from './support.js';
+import { API, FakeBackend, buttonNamed, computer, recordEvents, installFakes, removeFakes} from './support.js';
 
 let clock: sinon.SinonFakeTimers, backend: FakeBackend, open: sinon.SinonStub;
-beforeEach(() => {
-  sessionStorage.clear();
-  clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
-  backend = new FakeBackend().install();
-  open = sinon.stub(launcher, 'open');
-});
-afterEach(async () => {
-  fixtureCleanup();
-  await clock.tickAsync(0);
-  sinon.restore();
-  sessionStorage.clear();
-});
+beforeEach(() => ({ clock, backend, open } = installFakes()));
+afterEach(() => removeFakes(clock));
 
 async function mount(flow = 'this-device'): Promise<BankIdLogin> {
   const el = await fixture<BankIdLogin>(

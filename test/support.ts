@@ -2,7 +2,9 @@
  * Test support: a scriptable fake of the host backend (a fetch stub) and platforms for common devices.
  * Every request is recorded; each endpoint answers from its queue, then from its default.
  */
+import { fixtureCleanup } from '@open-wc/testing';
 import sinon from 'sinon';
+import { launcher } from '../src/launcher.js';
 import { detectPlatform, type Platform } from '../src/platform.js';
 
 export const API = '/api/bankid';
@@ -159,4 +161,29 @@ export function recordEvents(element: Element): { type: string; detail: any; eve
     );
   }
   return log;
+}
+
+export interface Fakes {
+  clock: sinon.SinonFakeTimers;
+  backend: FakeBackend;
+  /** `launcher.open`, stubbed: nothing really navigates. */
+  open: sinon.SinonStub;
+}
+
+/** Fake timers, the fake backend and a stubbed launcher, on a clean sessionStorage (call in beforeEach). */
+export function installFakes(now?: number): Fakes {
+  sessionStorage.clear();
+  const clock = sinon.useFakeTimers({
+    ...(now === undefined ? {} : { now }),
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+  });
+  return { clock, backend: new FakeBackend().install(), open: sinon.stub(launcher, 'open') };
+}
+
+/** Removes the test's elements while the fakes are still in place, so nothing leaks into the next test. */
+export async function removeFakes(clock: sinon.SinonFakeTimers): Promise<void> {
+  fixtureCleanup();
+  await clock.tickAsync(0);
+  sinon.restore();
+  sessionStorage.clear();
 }

@@ -8,7 +8,6 @@ import { ifDefined } from 'lit/directives/if-defined.js';
 import sinon from 'sinon';
 import '../src/define.js';
 import type { BankIdLogin } from '../src/bankid-login.js';
-import { launcher } from '../src/launcher.js';
 import type { Platform } from '../src/platform.js';
 import {
   API,
@@ -23,6 +22,8 @@ import {
   textOf,
   tokenOf,
   type Endpoint,
+  installFakes,
+  removeFakes,
 } from './support.js';
 
 const SECURITY_PROGRAM_SV = 'Starta BankID säkerhetsprogram';
@@ -35,17 +36,9 @@ let clock: sinon.SinonFakeTimers;
 let backend: FakeBackend;
 let open: sinon.SinonStub;
 
-beforeEach(() => {
-  sessionStorage.clear();
-  clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
-  backend = new FakeBackend().install();
-  open = sinon.stub(launcher, 'open');
-});
+beforeEach(() => ({ clock, backend, open } = installFakes()));
 
-afterEach(() => {
-  sinon.restore();
-  sessionStorage.clear();
-});
+afterEach(() => removeFakes(clock));
 
 interface MountOptions {
   platform?: Platform;
