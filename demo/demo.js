@@ -143,6 +143,9 @@ reallyLaunch.addEventListener('change', () => {
 });
 
 $('reset').addEventListener('click', () => {
+  // Cancel first: a fresh element inserted at once would otherwise pick the live order up again
+  // (that hand-over is what keeps orders alive when a framework re-creates the element).
+  element()?.cancel();
   element()?.remove();
   const fresh = document.createElement('bankid-login');
   applySettings(fresh);

@@ -88,7 +88,7 @@ export class BankIdLogin extends LitElement {
 
   private readonly order = new OrderController(this, () => ({
     api: this.api,
-    operation: this.currentOperation,
+    operation: this.orderOperation,
     headers: this.headers ?? {},
     launchButtonDelay: Number.isFinite(this.launchButtonDelay) ? Math.max(0, this.launchButtonDelay) : 5000,
     platform: this.platform,
@@ -99,6 +99,8 @@ export class BankIdLogin extends LitElement {
   private previousState: OrderState = 'idle';
   private appliedLang = '';
   private focusWasInside = false;
+  /** The operation of the current order: changing the attribute mid-order affects the next one. */
+  private orderOperation: Operation = 'auth';
   private qrCache: { payload: string; symbol: QrSymbol } | null = null;
   private warnedReturnUrl = '';
 
@@ -121,6 +123,7 @@ export class BankIdLogin extends LitElement {
       console.error('<bankid-login>: set the `api` attribute to your backend before starting.');
       return Promise.reject(new Error('bankid-login: no api'));
     }
+    if (!isLive(this.state)) this.orderOperation = this.currentOperation;
     return this.order.start(this.resolveFlow(flow ?? this.flow));
   }
 
@@ -171,6 +174,7 @@ export class BankIdLogin extends LitElement {
   /** A saved order resumes (reload, return from the app); otherwise `start-on-connect` begins one. */
   private autoBegin(): void {
     if (!this.api || this.order.snapshot.state !== 'idle') return;
+    this.orderOperation = this.currentOperation;
     if (this.order.resumeSaved()) return;
     if (this.startOnConnect) this.begin(undefined);
   }
@@ -211,10 +215,10 @@ export class BankIdLogin extends LitElement {
     const context: MessageContext = {
       flow: snapshot.flow,
       device: this.platform.device,
-      operation: this.currentOperation,
+      operation: snapshot.state === 'idle' ? this.currentOperation : this.orderOperation,
     };
     return html`
-      <div class="card ${isLive(snapshot.state) ? `live ${snapshot.flow}` : ''}" part="card" lang=${this.resolvedLang()}>
+      <div class="card ${isLive(snapshot.state) ? `live ${snapshot.flow}` : snapshot.state}" part="card" lang=${this.resolvedLang()}>
         <p class="message" part="message" role="status">${this.statusLine(snapshot, context)}</p>
         ${this.panel(snapshot, context)} ${snapshot.state === 'complete' ? nothing : this.help()}
       </div>
@@ -250,15 +254,19 @@ export class BankIdLogin extends LitElement {
     const live = isLive(state);
     const ended = state === 'failed' || state === 'cancelled';
     const qr = state === 'waiting' ? snapshot.qr : null;
-    const progress = live && qr === null;
-    return html`${state === 'cancelled' ? html`<p class="note">${panelTexts.cancelledHint()}</p>` : nothing}
-      ${qr !== null ? this.qr(qr, snapshot.status === 'reconnecting') : nothing}
-      ${progress ? html`<div class="progress" aria-hidden="true"></div>` : nothing}
+    const launch = this.launchButtonShown(snapshot);
+    // The code, the open-the-app button or the progress indicator share one slot of fixed height,
+    // so the buttons below never move under the user's pointer.
+    const visual = live
+      ? html`<div class="visual">
+          ${qr !== null ? this.qr(qr, snapshot.status === 'reconnecting') : nothing}
+          ${launch ? this.button('launch', 'primary', labels.launch(context.device), () => this.order.launch('button')) : nothing}
+          ${qr === null && !launch ? html`<div class="progress" aria-hidden="true"></div>` : nothing}
+        </div>`
+      : nothing;
+    return html`${state === 'cancelled' ? html`<p class="note">${panelTexts.cancelledHint()}</p>` : nothing} ${visual}
       <div class="actions">
         ${state === 'idle' ? this.button('begin', 'primary', labels.begin(context.operation), () => this.begin(undefined)) : nothing}
-        ${this.launchButtonShown(snapshot)
-          ? this.button('launch', 'primary', labels.launch(context.device), () => this.order.launch('button'))
-          : nothing}
         ${ended ? this.button('retry', 'primary', labels.retry(), () => this.begin(snapshot.flow)) : nothing}
         ${live ? this.button('cancel', 'secondary', labels.cancel(), () => this.cancel()) : nothing}
         ${state === 'signing' || state === 'idle' ? nothing : this.switchButton(snapshot.flow, context)}
@@ -272,11 +280,18 @@ export class BankIdLogin extends LitElement {
   private switchButton(current: Flow, context: MessageContext): TemplateResult {
     const other: Flow = current === 'this-device' ? 'other-device' : 'this-device';
     const label = other === 'other-device' ? labels.toOtherDevice() : labels.toThisDevice(context.device);
-    return this.button(`switch-${other}`, 'quiet', label, () => void this.order.switchFlow(other));
+    return this.button(`switch-${other}`, 'quiet', label, () => {
+      if (!isLive(this.state)) this.orderOperation = this.currentOperation;
+      void this.order.switchFlow(other);
+    });
   }
 
   private button(action: string, kind: string, label: string, onClick: () => void): TemplateResult {
-    return html`<button type="button" class=${kind} part="button ${action}" data-action=${action} @click=${onClick}>
+    // The second click of a double click lands on whatever the first one brought: ignore it.
+    const click = (event: MouseEvent) => {
+      if (event.detail <= 1) onClick();
+    };
+    return html`<button type="button" class=${kind} part="button ${action}" data-action=${action} @click=${click}>
       ${label}
     </button>`;
   }

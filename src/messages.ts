@@ -224,7 +224,7 @@ export function helpContent(): TemplateResult {
     <p>${msg(html`Still having problems? You can get help at ${supportLink}.`, { id: 'help-support' })}</p>
     <h3>${msg('Common causes', { id: 'help-causes' })}</h3>
     <ul>
-      <li>${msg(html`<strong>Your version of BankID is out of date.</strong> Install the latest version from ${installLink}.`, { id: 'help-outdated' })}</li>
+      <li>${msg(html`<strong>Your version of BankID is out of date.</strong> Update BankID to the latest version.`, { id: 'help-outdated' })}</li>
       <li>
         ${msg(
           html`<strong>The browser wasn't allowed to open BankID.</strong> Try again and choose Open or Allow when the browser asks.`,

@@ -34,18 +34,28 @@ export const styles = css`
     align-items: stretch;
     gap: 0.75rem;
     padding: 1.25rem;
-    min-height: 11rem;
     background: var(--_background);
     border: var(--_border);
     border-radius: var(--_radius);
   }
-  /* Live panels keep the height of the tallest one of their flow, so the page does not jump. */
-  .card.live {
-    min-height: 14rem;
+  /* Live panels keep one height per flow (a 3-line status, a fixed slot), so nothing moves under the pointer. */
+  .card.live .message {
+    min-height: calc(3 * 1.45em);
+  }
+  .visual {
+    display: flex;
+    flex-direction: column;
+    align-items: center;
     justify-content: center;
   }
-  .card.live.other-device {
-    min-height: 29rem;
+  .card.this-device .visual {
+    min-height: 3.25rem;
+  }
+  .card.other-device .visual {
+    min-height: 200px;
+  }
+  .visual > button {
+    width: 100%;
   }
 
   .message {
@@ -62,6 +72,10 @@ export const styles = css`
     height: 1px;
     overflow: hidden;
     clip-path: inset(50%);
+  }
+  /* A failure explains at some length: easier to read at normal weight. */
+  .card.failed .message {
+    font-weight: 400;
   }
   .note {
     margin: 0;

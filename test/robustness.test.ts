@@ -178,3 +178,85 @@ describe('buttons never leave unhandled rejections', () => {
   });
 });
 
+
+describe('double clicks', () => {
+  /** A real double click: two clicks, the second with detail 2. */
+  function doubleClick(button: HTMLButtonElement) {
+    button.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, detail: 1 }));
+    button.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, detail: 2 }));
+  }
+
+  it('on "Försök igen" make exactly one new order, in the same flow, whatever button the panel brings', async () => {
+    const el = await mount();
+    await el.start();
+    await settle(el);
+    el.cancel();
+    await settle(el);
+    const retry = buttonNamed(el, 'Försök igen')!;
+    retry.click();
+    await el.updateComplete;
+    // The second click of the double click lands on the new panel's button under the pointer.
+    const under = el.shadowRoot!.querySelector<HTMLButtonElement>('.actions button')!;
+    under.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, detail: 2 }));
+    await settle(el, 3000);
+    expect(backend.calls('auth').map((r) => r.body.flow)).to.deep.equal(['this-device', 'this-device']);
+    expect(backend.calls('cancel')).to.have.length(1);
+    expect(el.state).to.equal('waiting');
+  });
+
+  it('on "Logga in med BankID" make one order', async () => {
+    const el = await mount();
+    doubleClick(buttonNamed(el, 'Logga in med BankID')!);
+    await settle(el, 3000);
+    expect(backend.calls('auth')).to.have.length(1);
+  });
+});
+
+describe('nothing moves under the pointer', () => {
+  const cancelTop = (el: BankIdLogin) => buttonNamed(el, 'Avbryt')!.getBoundingClientRect().top;
+
+  it('this device: Cancel stays put from starting to waiting and when the open-the-app button appears', async () => {
+    const release = backend.hold('auth');
+    const el = await mount();
+    el.style.width = '340px';
+    const started = el.start();
+    await settle(el);
+    const starting = cancelTop(el);
+    release();
+    await started;
+    await settle(el);
+    expect(cancelTop(el)).to.equal(starting);
+    await settle(el, 5000);
+    expect(buttonNamed(el, 'Starta BankID säkerhetsprogram') !== null).to.equal(true);
+    expect(cancelTop(el)).to.equal(starting);
+  });
+
+  it('QR flow: Cancel stays put when the code is scanned', async () => {
+    const el = await mount('other-device');
+    el.style.width = '340px';
+    await el.start();
+    await settle(el);
+    const waiting = cancelTop(el);
+    backend.reply('collect', backend.pending('userSign'));
+    await settle(el, 1000);
+    expect(el.state).to.equal('signing');
+    expect(cancelTop(el)).to.equal(waiting);
+  });
+});
+
+describe('changing operation mid-order', () => {
+  it('applies to the next order, not the live one', async () => {
+    const el = await mount('other-device');
+    await el.start();
+    await settle(el);
+    el.operation = 'sign';
+    backend.reply('collect', backend.pending('userSign'));
+    await settle(el, 1000);
+    expect(el.shadowRoot!.querySelector('[role=status]')!.textContent).to.include('välj Identifiera');
+    backend.reply('collect', { json: { status: 'complete', completionData: {} } });
+    await settle(el, 2000);
+    expect(el.shadowRoot!.querySelector('[role=status]')!.textContent).to.include('Du är inloggad');
+    await el.start();
+    expect(backend.calls('sign')).to.have.length(1);
+  });
+});
