@@ -48,8 +48,9 @@ export const styles = css`
     align-items: center;
     justify-content: center;
   }
+  /* Room for the open-the-app button even when its label wraps in a narrow column. */
   .card.this-device .visual {
-    min-height: 3.25rem;
+    min-height: 4.25rem;
   }
   .card.other-device .visual {
     min-height: 200px;
