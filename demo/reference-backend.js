@@ -1,15 +1,24 @@
 // demo/reference-backend.js — the reference host backend of CONTRACT §4, over a BankID RP API v6.0
 // client (demo/rp-client.js, or anything with the same four methods).
 //
-//   POST {basePath}/auth     {flow, returnUrl?} → {orderRef, autoStartToken, qr?}
-//   POST {basePath}/sign     {flow, returnUrl?} → {orderRef, autoStartToken, qr?}
+//   POST {basePath}/auth     {flow, returnUrl?} → {orderRef, autoStartToken?, qr?}
+//   POST {basePath}/sign     {flow, returnUrl?} → {orderRef, autoStartToken?, qr?}
+//   (autoStartToken only for this-device orders, qr only for other-device ones)
 //   POST {basePath}/collect  {orderRef}         → {orderRef, status, hintCode?, qr?, completionData?}
 //   POST {basePath}/cancel   {orderRef}         → {}
 //
-// Stateless: this process remembers nothing about an order. What it must know about a live order
-// (orderRef, the QR secrets, start time, the last collect) travels in one encrypted and
-// authenticated cookie per order (AES-256-GCM, HttpOnly, SameSite=Strict), so any number of
+// Stateless: no instance needs to remember anything about a live order. What it must know of one
+// (orderRef, the QR secrets, start time, the client IP, the last collect) travels in one encrypted
+// and authenticated cookie per order (AES-256-GCM, HttpOnly, SameSite=Strict), so any number of
 // instances sharing the same key can serve the same login without a shared store.
+//
+// Per-instance DEFENCE state (small, bounded, in memory, never needed for a login to work):
+//   - rate limits: a token bucket per client address for starts, one for collect/cancel
+//     (rateLimit). Each instance counts alone, so behind N instances a client gets up to N times
+//     the limit; put a shared limit in the load balancer if that matters.
+//   - claims: the orderRefs this instance has completed in the last 10 minutes, so a replayed
+//     order cookie cannot complete the same order twice HERE. Another instance does not know the
+//     claim: the host's onComplete must be idempotent per orderRef (e.g. a unique insert).
 //
 // Cookies (all HttpOnly):
 //   bid_session       the browser session the orders belong to. Random, rotated on every new
@@ -58,6 +67,17 @@ const MAX_SET_COOKIE_BYTES = 4096;
 const DEVICE_MAX_AGE_SECONDS = 2 * 365 * 24 * 60 * 60;
 /** When BankID rate-limits us without saying for how long: our own collect period. */
 const DEFAULT_RETRY_AFTER_SECONDS = 2;
+/** Completed orders stay claimed this long (BankID keeps a completed order for 3 min). */
+const CLAIM_TTL_MS = 10 * 60 * SECOND;
+/** Bounds of the per-instance defence state (oldest entries go first). */
+const MAX_CLAIMS = 100_000;
+const MAX_RATE_BUCKETS = 10_000;
+/**
+ * Per client address (IPv6: per /64) and instance. `start` (auth, sign): 5 at once, then 10 a
+ * minute. `poll` (collect, cancel): 10 at once, then 3 a second (the element collects at most
+ * once a second).
+ */
+const DEFAULT_RATE_LIMIT = { start: { burst: 5, perMinute: 10 }, poll: { burst: 10, perMinute: 180 } };
 
 const SESSION_COOKIE = 'bid_session';
 const DEVICE_COOKIE = 'bid_device';
@@ -71,6 +91,7 @@ export const RETURN_NONCE_PARAM = 'bankid-nonce';
 
 const OPERATIONS = ['auth', 'sign', 'collect', 'cancel'];
 const FLOWS = new Set(['this-device', 'other-device']);
+const DEVICE_IP_POLICIES = new Set(['reject', 'flag']);
 /** Pending hint codes while nobody has scanned the code yet: only then is a QR shown. */
 const QR_HINT_CODES = new Set(['outstandingTransaction', 'noClient']);
 /** BankID's "our configuration is broken" answers: never the user's fault (§1.6). */
@@ -160,8 +181,12 @@ function returnNonce(nonceKey, sessionId) {
  * Checks the nonce this backend appended to a returnUrl (query parameter `bankid-nonce`) against
  * the session id of the browser that came back, so the host can tell that the device returning
  * from the BankID app is the one that started the order.
+ * The nonce is HMAC(key, session id). It cannot include the orderRef: BankID gets the returnUrl in
+ * the very request whose answer makes the orderRef. It is one per order all the same, since
+ * every new order gets a fresh random session id.
  * Note: the session id is the `bid_session` cookie, which the browser sends only to paths under
- * basePath; a return page elsewhere must get it some other way (or keep its own session).
+ * basePath; a return page elsewhere must get it some other way. A host that ports this backend
+ * into its own app session uses its own session id (rotated when an order starts) instead.
  * @param {object} args
  * @param {Buffer} args.cookieKey the same key the backend uses
  * @param {string|undefined} args.sessionId the `bid_session` cookie of the returning browser
@@ -234,6 +259,7 @@ function orderCookieName(orderRef) {
  * @property {string} qrStartSecret never leaves the server in clear
  * @property {number} startedAt ms, when the auth/sign answer arrived (qrTime counts from here)
  * @property {'this-device'|'other-device'} flow
+ * @property {string} ip       the client IP that started the order (compared with the device's)
  * @property {{status: string, hintCode: string|null, at: number} | null} last the last collect
  */
 
@@ -274,9 +300,13 @@ function pathOf(url) {
   }
 }
 
-/** First entry of a comma-separated header such as X-Forwarded-For. */
-function firstEntry(value) {
-  return String(value ?? '').split(',')[0].trim();
+/**
+ * The entry `hops` from the right of a list header such as X-Forwarded-For ("client, proxy1"):
+ * each trusted proxy appends one entry, so anything further left is the client's own word.
+ */
+function forwardedEntry(value, hops) {
+  const entries = String(value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  return entries[Math.max(0, entries.length - hops)] ?? '';
 }
 
 /** `::ffff:127.0.0.1` → `127.0.0.1`: BankID wants the plain IPv4 form. */
@@ -285,29 +315,57 @@ function plainIp(address) {
   return text.toLowerCase().startsWith('::ffff:') && isIP(text.slice(7)) === 4 ? text.slice(7) : text;
 }
 
+/** One spelling per address (IPv6 compressed, lower case), so spellings compare equal. */
+function canonicalIp(address) {
+  const ip = plainIp(address);
+  if (isIP(ip) !== 6) return ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return ip; // a zone id (fe80::1%eth0) is not a URL host
+  }
+}
+
+/** What the rate limits count by: the IPv4 address, or the IPv6 /64 (what one user holds). */
+function rateKey(address) {
+  const ip = canonicalIp(address);
+  if (isIP(ip) !== 6) return ip;
+  const [head, tail] = ip.split('::');
+  const groups = head ? head.split(':') : [];
+  if (tail !== undefined) {
+    const rest = tail ? tail.split(':') : [];
+    groups.push(...Array(8 - groups.length - rest.length).fill('0'), ...rest);
+  }
+  return `${groups.slice(0, 4).join(':')}::/64`;
+}
+
 /**
  * Where the request came from and what it was sent to.
- * With `trustProxy`, X-Forwarded-For/-Proto/-Host are believed: only enable it behind a proxy
- * that sets them itself. The first X-Forwarded-For entry is used, so the proxy must overwrite the
- * header (not append to what the client sent), or the client can choose its own endUserIp.
+ * With `proxyHops` > 0 (trustProxy), X-Forwarded-For/-Proto/-Host are believed, counting that
+ * many entries from the right (each trusted proxy appends one): only enable it behind proxies
+ * that append or set them. With `publicOrigin`, Host and X-Forwarded-Host are never used.
  */
-function requestFacts(req, trustProxy) {
-  const forwarded = (name) => (trustProxy ? firstEntry(req.headers[name]) : '');
+function requestFacts(req, proxyHops, publicOrigin) {
+  const forwarded = (name) => (proxyHops > 0 ? forwardedEntry(req.headers[name], proxyHops) : '');
   const proto = forwarded('x-forwarded-proto').toLowerCase();
   const scheme = proto === 'http' || proto === 'https' ? proto : req.socket.encrypted ? 'https' : 'http';
-  const host = forwarded('x-forwarded-host') || req.headers.host || '';
 
-  let origin = null;
-  try {
-    if (host && !/[/?#@\\\s]/.test(host)) origin = new URL(`${scheme}://${host}`).origin;
-  } catch {
-    origin = null;
+  let origin = publicOrigin;
+  if (!origin) {
+    const host = forwarded('x-forwarded-host') || req.headers.host || '';
+    try {
+      if (host && !/[/?#@\\\s]/.test(host)) origin = new URL(`${scheme}://${host}`).origin;
+    } catch {
+      origin = null;
+    }
   }
 
   const proxiedIp = plainIp(forwarded('x-forwarded-for'));
   const clientIp = isIP(proxiedIp) ? proxiedIp : plainIp(req.socket.remoteAddress);
+  // Was the page the user sees served over HTTPS? (for secureCookies: 'auto')
+  const https = publicOrigin ? publicOrigin.startsWith('https:') : scheme === 'https';
 
-  return { origin, clientIp, cookies: parseCookies(req.headers.cookie) };
+  return { origin: origin ?? null, https, clientIp, cookies: parseCookies(req.headers.cookie) };
 }
 
 /** Only `application/json` (any charset): a cross-site form can never send that without CORS. */
@@ -332,6 +390,21 @@ function checkSameOrigin(req, origin) {
   if (site !== undefined && site !== 'same-origin' && site !== 'none') {
     throw new HttpError(403, 'forbidden', 'Cross-site requests are not allowed.');
   }
+}
+
+/** The publicOrigin option as an origin ('https://shop.example'), or a TypeError. */
+function checkPublicOrigin(value) {
+  let url = null;
+  try {
+    url = new URL(value);
+  } catch {
+    url = null;
+  }
+  // Only scheme, host and port: no path, query, fragment or user name.
+  if (!(url && (url.protocol === 'https:' || url.protocol === 'http:') && url.href === `${url.origin}/`)) {
+    throw new TypeError("reference-backend: publicOrigin must be an origin such as 'https://shop.example'");
+  }
+  return url.origin;
 }
 
 function isSameOrigin(url, origin) {
@@ -418,11 +491,13 @@ function optionalReturnUrl(body, origin) {
   return url;
 }
 
-/** The host name the user sees, without port (BankID's web.referringDomain). */
-function referringDomain(req, origin) {
-  const source = req.headers.origin ?? origin; // equal when present: checkSameOrigin made sure
+/**
+ * The host name the user sees, without port (BankID's web.referringDomain): that of our origin
+ * (publicOrigin, else the Host), which a browser's Origin header matches (checkSameOrigin).
+ */
+function referringDomain(origin) {
   try {
-    return new URL(source).hostname;
+    return new URL(origin).hostname;
   } catch {
     return undefined;
   }
@@ -504,6 +579,67 @@ function sendJson(res, status, body, cookies, extraHeaders = {}) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Per-instance defence state (see the top of the file): bounded maps in memory
+
+/**
+ * A token bucket per key: `burst` requests at once, refilled at `perMinute`. Bounded: when full,
+ * the longest-idle bucket goes (that client starts afresh, which is only ever more lenient).
+ * @returns {(key: string) => number} takes a token: 0 if allowed, else ms until one is free
+ */
+function createRateLimiter({ burst, perMinute }, now) {
+  const perMs = perMinute / 60_000;
+  const buckets = new Map(); // key → {tokens, at}; Map order: least recently used first
+  return function take(key) {
+    const t = now();
+    const old = buckets.get(key);
+    buckets.delete(key);
+    let tokens = old ? Math.min(burst, old.tokens + Math.max(0, t - old.at) * perMs) : burst;
+    const allowed = tokens >= 1;
+    if (allowed) tokens -= 1;
+    if (buckets.size >= MAX_RATE_BUCKETS) buckets.delete(buckets.keys().next().value);
+    buckets.set(key, { tokens, at: t });
+    return allowed ? 0 : Math.ceil((1 - tokens) / perMs);
+  };
+}
+
+/** The rateLimit option with the defaults filled in, or null when it is off. */
+function rateLimitSettings(rateLimit) {
+  if (rateLimit === false) return null;
+  const settings = { ...DEFAULT_RATE_LIMIT, ...rateLimit };
+  for (const kind of ['start', 'poll']) {
+    const { burst, perMinute } = settings[kind] ?? {};
+    if (!(Number.isFinite(burst) && burst >= 1 && Number.isFinite(perMinute) && perMinute > 0)) {
+      throw new TypeError(`reference-backend: rateLimit.${kind} must be {burst: ≥ 1, perMinute: > 0}`);
+    }
+  }
+  return settings;
+}
+
+/**
+ * The orderRefs completed here in the last CLAIM_TTL_MS. Bounded: expired claims go first, then
+ * the oldest when over MAX_CLAIMS (after a burst of 100 000 logins in 10 minutes).
+ */
+function createClaims(now) {
+  const claims = new Map(); // orderRef → until; Map order: oldest first
+  const isClaimed = (orderRef) => (claims.get(orderRef) ?? -Infinity) > now();
+  return {
+    isClaimed,
+    /** Claims the order; false if it is already claimed. */
+    claim(orderRef) {
+      const t = now();
+      for (const [ref, until] of claims) {
+        if (until > t && claims.size < MAX_CLAIMS) break;
+        claims.delete(ref);
+      }
+      if (isClaimed(orderRef)) return false;
+      claims.set(orderRef, t + CLAIM_TTL_MS);
+      return true;
+    },
+    release: (orderRef) => claims.delete(orderRef),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The backend
 
 /**
@@ -520,6 +656,12 @@ function sendJson(res, status, body, cookies, extraHeaders = {}) {
  * @property {object} completionData BankID's completionData (user, device, signature, …)
  * @property {string} orderRef
  * @property {'auth'|'sign'} operation
+ * @property {'this-device'|'other-device'} flow
+ * @property {string} startIp the client IP that started the order
+ * @property {string} clientIp the client IP of this request (the collect that saw complete)
+ * @property {boolean} deviceIpMatches completionData.device.ipAddress (where BankID saw the user's
+ *   app) is startIp. Expected for this-device orders (deviceIpPolicy); for other-device orders
+ *   the phone is usually elsewhere, so it is only information there.
  * @property {import('node:http').IncomingMessage} req
  * @property {import('node:http').ServerResponse} res
  */
@@ -531,16 +673,31 @@ function sendJson(res, status, body, cookies, extraHeaders = {}) {
  * @param {Buffer} options.cookieKey 32 secret bytes, the same on every instance (cookieKeyFromEnv())
  * @param {() => number} [options.now] clock in ms
  * @param {string} [options.basePath] where the four endpoints live
- * @param {boolean} [options.trustProxy] believe X-Forwarded-For/-Proto/-Host (see requestFacts)
- * @param {boolean} [options.secureCookies] mark cookies Secure (always, in production over HTTPS)
+ * @param {string} [options.publicOrigin] e.g. 'https://shop.example': the origin users see. SET IT
+ *   IN PRODUCTION: then the Origin check, the returnUrl check and web.referringDomain use it and
+ *   never Host / X-Forwarded-Host. Unset, they come from the Host header (the demo guards Host).
+ * @param {boolean|number} [options.trustProxy] believe X-Forwarded-For/-Proto/-Host; true = one
+ *   proxy, a number = that many trusted proxies, counted from the right of each header
+ * @param {boolean|'auto'} [options.secureCookies] mark cookies Secure; 'auto' (default): when the
+ *   page is HTTPS (publicOrigin, else the request: TLS socket, or X-Forwarded-Proto with trustProxy)
+ * @param {'reject'|'flag'} [options.deviceIpPolicy] this-device orders whose completing device
+ *   (completionData.device.ipAddress) is not at the start IP — a forwarded autostart link?
+ *   'reject': the order fails with hintCode 'deviceMismatch', onComplete is not called.
+ *   'flag' (default; dual-stack IPv4/IPv6 and carrier NAT can differ): onComplete decides
+ *   (deviceIpMatches).
+ * @param {false|{start?: {burst: number, perMinute: number}, poll?: {burst: number, perMinute: number}}} [options.rateLimit]
+ *   per client address and instance (DEFAULT_RATE_LIMIT); false turns it off
+ * @param {boolean} [options.exposeCompletionData] send completionData to the browser (the demo).
+ *   Default false: the browser gets {orderRef, status: 'complete'} and what onComplete returns.
  * @param {{auth: string, sign: string}} [options.userVisibleData] text shown in the BankID app
  * @param {number} [options.collectEveryMs] call BankID's collect at most this often per order
  * @param {(info: CompleteInfo) => (object|void|Promise<object|void>)} [options.onComplete]
  *   ★ THE PLACE WHERE A REAL HOST LOGS THE USER IN: store completionData (audit), check
- *   completionData.risk, create (and rotate) its own login session, set its cookie on `res`.
- *   Whatever object it returns is sent to the browser next to {orderRef, status: 'complete'};
- *   with a hook, completionData itself is NOT sent. Without one (the demo) it is passed on once.
- *   Make it idempotent per orderRef: a client replaying an old order cookie can reach it twice.
+ *   completionData.risk and deviceIpMatches, create (and rotate) its own login session, set its
+ *   cookie on `res`. Whatever object it returns is sent to the browser next to
+ *   {orderRef, status: 'complete'}. It runs once per order on this instance (claims); make it
+ *   idempotent per orderRef all the same (a unique insert): another instance does not know the
+ *   claim, so a replayed order cookie sent there could reach it again.
  * @param {(line: string) => void} [options.log] one line per error; default console.error
  * @returns {{handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): Promise<boolean>}}
  */
@@ -549,8 +706,12 @@ export function createReferenceBackend({
   cookieKey,
   now = Date.now,
   basePath = '/api/bankid',
+  publicOrigin,
   trustProxy = false,
-  secureCookies = false,
+  secureCookies = 'auto',
+  deviceIpPolicy = 'flag',
+  rateLimit,
+  exposeCompletionData = false,
   userVisibleData = DEFAULT_USER_VISIBLE_DATA,
   collectEveryMs = 2000,
   onComplete,
@@ -571,21 +732,53 @@ export function createReferenceBackend({
       throw new TypeError(`reference-backend: userVisibleData.${op} must be a non-empty string`);
     }
   }
+  const siteOrigin = publicOrigin === undefined ? null : checkPublicOrigin(publicOrigin);
+  if (siteOrigin === null && process.env.NODE_ENV === 'production') {
+    log('reference-backend: publicOrigin is not set, so origins come from the Host header; set it in production');
+  }
+  const proxyHops = trustProxy === true ? 1 : trustProxy === false ? 0 : trustProxy;
+  if (!(Number.isInteger(proxyHops) && proxyHops >= 0)) {
+    throw new TypeError('reference-backend: trustProxy must be true, false or the number of trusted proxies');
+  }
+  if (secureCookies !== 'auto' && typeof secureCookies !== 'boolean') {
+    throw new TypeError("reference-backend: secureCookies must be true, false or 'auto'");
+  }
+  if (!DEVICE_IP_POLICIES.has(deviceIpPolicy)) {
+    throw new TypeError("reference-backend: deviceIpPolicy must be 'reject' or 'flag'");
+  }
+  const limits = rateLimitSettings(rateLimit);
+  const limiters = limits && { start: createRateLimiter(limits.start, now), poll: createRateLimiter(limits.poll, now) };
+  const claims = createClaims(now);
 
   const { sealKey, nonceKey } = deriveKeys(cookieKey);
   const routes = new Map(OPERATIONS.map((op) => [`${base}/${op}`, op]));
 
-  // --- cookies ---------------------------------------------------------------------------
+  // --- cookies: each line is Secure when secureCookies says so for this request (out.https) --
 
-  const cookie = (name, value, attributes) => serializeCookie(name, value, { secure: secureCookies, ...attributes });
-  const sessionCookie = (sid) => cookie(SESSION_COOKIE, sid, { path: cookiePath, sameSite: 'Strict' });
-  const deviceCookie = (id) => cookie(DEVICE_COOKIE, id, { path: '/', sameSite: 'Lax', maxAge: DEVICE_MAX_AGE_SECONDS });
-  const expiredOrderCookie = (name) => cookie(name, '', { path: cookiePath, sameSite: 'Strict', maxAge: 0 });
+  const cookie = (out, name, value, attributes) =>
+    serializeCookie(name, value, { secure: secureCookies === 'auto' ? out.https : secureCookies, ...attributes });
+  const sessionCookie = (out, sid) => cookie(out, SESSION_COOKIE, sid, { path: cookiePath, sameSite: 'Strict' });
+  const deviceCookie = (out, id) =>
+    cookie(out, DEVICE_COOKIE, id, { path: '/', sameSite: 'Lax', maxAge: DEVICE_MAX_AGE_SECONDS });
+  const expiredOrderCookie = (out, name) => cookie(out, name, '', { path: cookiePath, sameSite: 'Strict', maxAge: 0 });
 
-  function orderCookie(name, state) {
-    const line = cookie(name, seal(sealKey, name, state), { path: cookiePath, sameSite: 'Strict', maxAge: ORDER_TTL_SECONDS });
+  function orderCookie(out, name, state) {
+    const value = seal(sealKey, name, state);
+    const line = cookie(out, name, value, { path: cookiePath, sameSite: 'Strict', maxAge: ORDER_TTL_SECONDS });
     if (Buffer.byteLength(line) > MAX_SET_COOKIE_BYTES) throw new Error('order cookie would exceed 4 KB');
     return line;
+  }
+
+  // --- rate limits -----------------------------------------------------------------------
+
+  /** 429 when this client address has used up its `kind` bucket (start or poll). */
+  function checkRate(kind, facts) {
+    const waitMs = limiters ? limiters[kind](rateKey(facts.clientIp)) : 0;
+    if (waitMs > 0) {
+      throw new HttpError(429, 'tooManyRequests', 'Too many requests; try again shortly.', {
+        'Retry-After': String(Math.max(1, Math.ceil(waitMs / SECOND))),
+      });
+    }
   }
 
   /** The order's state if the cookie is ours, intact, not too old and for this orderRef. */
@@ -613,7 +806,7 @@ export function createReferenceBackend({
    * (so the element can still cancel them); cookies we cannot read, other sessions' orders and
    * all but the newest few are dropped, so stale cookies never pile up.
    */
-  function carryOverOrders(cookies, oldSid, newSid) {
+  function carryOverOrders(out, cookies, oldSid, newSid) {
     const t = now();
     const lines = [];
     const live = [];
@@ -621,12 +814,13 @@ export function createReferenceBackend({
       if (!ORDER_COOKIE_NAME.test(name)) continue;
       const state = openOrder(name, value, t);
       if (state && oldSid && sameText(state.sid, oldSid)) live.push({ name, state });
-      else lines.push(expiredOrderCookie(name));
+      else lines.push(expiredOrderCookie(out, name));
     }
     live.sort((a, b) => b.state.startedAt - a.state.startedAt);
     live.forEach(({ name, state }, i) => {
       // MAX_LIVE_ORDERS - 1: the order being started takes the last place.
-      lines.push(i < MAX_LIVE_ORDERS - 1 ? orderCookie(name, { ...state, sid: newSid }) : expiredOrderCookie(name));
+      const keep = i < MAX_LIVE_ORDERS - 1;
+      lines.push(keep ? orderCookie(out, name, { ...state, sid: newSid }) : expiredOrderCookie(out, name));
     });
     return lines;
   }
@@ -657,8 +851,9 @@ export function createReferenceBackend({
     const knownDevice = facts.cookies.get(DEVICE_COOKIE) ?? '';
     const deviceId = DEVICE_ID.test(knownDevice) ? knownDevice : randomId(32); // 43 characters
     if (!isIP(facts.clientIp)) throw new Error('no client address'); // socket already gone
+    checkRate('start', facts);
 
-    const web = { referringDomain: referringDomain(req, facts.origin), deviceIdentifier: deviceId };
+    const web = { referringDomain: referringDomain(facts.origin), deviceIdentifier: deviceId };
     const userAgent = String(req.headers['user-agent'] ?? '').slice(0, MAX_USER_AGENT_LENGTH);
     if (userAgent) web.userAgent = userAgent; // BankID wants 1–256 characters or nothing
     const request = {
@@ -687,23 +882,29 @@ export function createReferenceBackend({
       throw rpFailure(operation, { name: 'malformed answer' }, log);
     }
 
+    const ip = facts.clientIp; // at complete, compared with where BankID saw the app
     /** @type {OrderState} */
-    const state = { v: 1, op: operation, orderRef, sid, qrStartToken, qrStartSecret, startedAt, flow, last: null };
+    const state = { v: 1, op: operation, orderRef, sid, qrStartToken, qrStartSecret, startedAt, flow, ip, last: null };
     out.cookies.push(
-      sessionCookie(sid),
-      deviceCookie(deviceId), // re-set on every order so it keeps living
-      ...carryOverOrders(facts.cookies, oldSid, sid),
-      orderCookie(orderCookieName(orderRef), state),
+      sessionCookie(out, sid),
+      deviceCookie(out, deviceId), // re-set on every order so it keeps living
+      ...carryOverOrders(out, facts.cookies, oldSid, sid),
+      orderCookie(out, orderCookieName(orderRef), state),
     );
-    // Never qrStartToken or qrStartSecret: only the finished QR payload leaves the server.
-    const answer = { orderRef, autoStartToken };
-    if (flow === 'other-device') answer.qr = qrAt(state, startedAt);
-    return answer;
+    // Never qrStartToken or qrStartSecret: only the finished QR payload leaves the server. The
+    // autoStartToken only where the element launches the app: the fewer copies, the fewer leaks.
+    if (flow === 'this-device') return { orderRef, autoStartToken };
+    return { orderRef, qr: qrAt(state, startedAt) };
   }
 
   async function collect(body, req, res, facts, out) {
     const orderRef = requireOrderRef(body);
     const { name, state } = findOrder(facts, orderRef);
+    if (claims.isClaimed(orderRef)) {
+      out.cookies.push(expiredOrderCookie(out, name)); // a replayed cookie of an ended order
+      throw noSuchOrder();
+    }
+    checkRate('poll', facts);
 
     // BankID asks for about one collect every 2 s; the element polls every 1 s while a QR code
     // is shown. In between, answer from the cookie, with a fresh QR code.
@@ -719,7 +920,7 @@ export function createReferenceBackend({
     } catch (err) {
       // invalidParameters here means BankID no longer knows the order: forget it too.
       if (isRpError(err) && err.status === 400 && err.errorCode === 'invalidParameters') {
-        out.cookies.push(expiredOrderCookie(name));
+        out.cookies.push(expiredOrderCookie(out, name));
       }
       throw rpFailure('collect', err, log);
     }
@@ -727,29 +928,75 @@ export function createReferenceBackend({
     const hintCode = typeof result?.hintCode === 'string' ? result.hintCode : null;
 
     if (result?.status === 'pending') {
-      out.cookies.push(orderCookie(name, { ...state, last: { status: 'pending', hintCode, at } }));
+      out.cookies.push(orderCookie(out, name, { ...state, last: { status: 'pending', hintCode, at } }));
       return pendingAnswer(state, hintCode, at);
     }
     if (result?.status === 'failed') {
-      out.cookies.push(expiredOrderCookie(name));
+      out.cookies.push(expiredOrderCookie(out, name));
       return hintCode ? { orderRef, status: 'failed', hintCode } : { orderRef, status: 'failed' };
     }
     if (result?.status === 'complete' && result.completionData && typeof result.completionData === 'object') {
-      const { completionData } = result;
-      // ★ A real host logs the user in here (onComplete). If its hook throws, the cookie stays,
-      // so the element's retry can collect again (BankID keeps a completed order for 3 min).
-      const extra = onComplete ? await onComplete({ completionData, orderRef, operation: state.op, req, res }) : null;
-      // Ended: the cookie goes, so the data is handed out once (completionData is never stored).
-      out.cookies.push(expiredOrderCookie(name));
-      if (!onComplete) return { orderRef, status: 'complete', completionData }; // the demo
-      return { ...(extra && typeof extra === 'object' ? extra : {}), orderRef, status: 'complete' };
+      return complete(result.completionData, state, name, req, res, facts, out);
     }
     throw rpFailure('collect', { name: 'malformed answer' }, log);
+  }
+
+  async function complete(completionData, state, name, req, res, facts, out) {
+    const { orderRef, flow } = state;
+    // Once per order on this instance: a replayed order cookie finds the claim (or a request
+    // racing this one does).
+    if (!claims.claim(orderRef)) {
+      out.cookies.push(expiredOrderCookie(out, name));
+      throw noSuchOrder();
+    }
+    // Ended: the cookie goes, so the data is handed out once (completionData is never stored).
+    const ended = expiredOrderCookie(out, name);
+
+    // A this-device order is finished by an app on the same device as the browser, so at the
+    // same IP. Elsewhere: someone else's browser started it (a forwarded autostart link).
+    const startIp = typeof state.ip === 'string' ? state.ip : '';
+    const deviceIp = canonicalIp(completionData.device?.ipAddress);
+    const deviceIpMatches = isIP(deviceIp) > 0 && deviceIp === canonicalIp(startIp);
+    if (flow === 'this-device' && !deviceIpMatches && deviceIpPolicy === 'reject') {
+      log(
+        'reference-backend: collect: a this-device order was completed by an app at another IP ' +
+          'address than the browser that started it → failed deviceMismatch (a forwarded autostart link?)',
+      );
+      out.cookies.push(ended);
+      return { orderRef, status: 'failed', hintCode: 'deviceMismatch' };
+    }
+
+    // ★ A real host logs the user in here (onComplete). If its hook throws, the cookie and the
+    // claim go back, so the element's retry can collect again (BankID keeps it for 3 min).
+    let extra = null;
+    if (onComplete) {
+      try {
+        extra = await onComplete({
+          completionData,
+          orderRef,
+          operation: state.op,
+          flow,
+          startIp,
+          clientIp: facts.clientIp,
+          deviceIpMatches,
+          req,
+          res,
+        });
+      } catch (err) {
+        claims.release(orderRef);
+        throw err;
+      }
+    }
+    out.cookies.push(ended);
+    const answer = { ...(extra && typeof extra === 'object' ? extra : {}), orderRef, status: 'complete' };
+    if (exposeCompletionData) answer.completionData = completionData; // the demo shows it
+    return answer;
   }
 
   async function cancel(body, facts, out) {
     const orderRef = requireOrderRef(body);
     const { name } = findOrder(facts, orderRef);
+    checkRate('poll', facts);
     try {
       await rp.cancel(orderRef);
     } catch (err) {
@@ -757,7 +1004,7 @@ export function createReferenceBackend({
       const gone = isRpError(err) && err.status === 400 && err.errorCode === 'invalidParameters';
       if (!gone) throw rpFailure('cancel', err, log);
     }
-    out.cookies.push(expiredOrderCookie(name)); // this order's cookie only
+    out.cookies.push(expiredOrderCookie(out, name)); // this order's cookie only
     return {};
   }
 
@@ -768,13 +1015,15 @@ export function createReferenceBackend({
   async function handle(req, res) {
     const operation = routes.get(pathOf(req.url));
     if (!operation) return false;
-    const out = { cookies: [] }; // Set-Cookie lines, sent with the answer (errors included)
+    // Set-Cookie lines, sent with the answer (errors included); https: was the page HTTPS?
+    const out = { cookies: [], https: false };
     try {
       if (req.method !== 'POST') {
         throw new HttpError(405, 'methodNotAllowed', 'Use POST.', { Allow: 'POST' });
       }
       checkJsonContentType(req);
-      const facts = requestFacts(req, trustProxy);
+      const facts = requestFacts(req, proxyHops, siteOrigin);
+      out.https = facts.https;
       checkSameOrigin(req, facts.origin);
       const body = await readJsonObject(req);
       let answer;

@@ -217,12 +217,12 @@ function assertJsonHeaders(res) {
 // ---------------------------------------------------------------------------------------------
 
 describe('start (auth/sign)', () => {
-  test('other-device: {orderRef, autoStartToken, qr} with the t=0 QR code, and the cookies', async () => {
+  test('other-device: {orderRef, qr} with the t=0 QR code (no autoStartToken), and the cookies', async () => {
     const { browser, bankid } = await setup();
     const res = await browser.start('other-device');
     assert.equal(res.status, 200);
     assertJsonHeaders(res);
-    assert.deepEqual(Object.keys(res.json).sort(), ['autoStartToken', 'orderRef', 'qr']);
+    assert.deepEqual(Object.keys(res.json).sort(), ['orderRef', 'qr'], 'the token is only for this-device');
     assert.equal(res.json.qr, qrAt(0));
     assert.equal(bankid.count('auth'), 1);
 
@@ -246,7 +246,7 @@ describe('start (auth/sign)', () => {
     assert.equal(order.attributes.get('samesite'), 'Strict');
     assert.equal(order.attributes.get('max-age'), '600');
     assert.ok(order.attributes.has('httponly'));
-    assert.ok(!order.attributes.has('secure'), 'Secure only with secureCookies');
+    assert.ok(!order.attributes.has('secure'), 'plain HTTP: not Secure (secureCookies: auto)');
     assert.ok(order.line.length < 4096);
   });
 
@@ -311,18 +311,26 @@ describe('start (auth/sign)', () => {
     assert.equal(bankid.last('auth').web.referringDomain, '127.0.0.1');
   });
 
-  test('trustProxy: endUserIp from the first X-Forwarded-For entry, origin from X-Forwarded-*', async () => {
+  test('trustProxy: endUserIp from the rightmost X-Forwarded-For entry (or n hops from the right)', async () => {
+    // The client sent "198.51.100.66" itself; the one trusted proxy appended the address it saw.
     const proxied = await setup({ trustProxy: true });
     const headers = {
-      'x-forwarded-for': '203.0.113.7, 10.0.0.1',
+      'x-forwarded-for': '198.51.100.66, 203.0.113.7',
       'x-forwarded-proto': 'https',
       'x-forwarded-host': 'shop.example:8443',
       origin: 'https://shop.example:8443',
     };
     const res = await proxied.browser.post(`${API}/auth`, { flow: 'this-device' }, { headers });
     assert.equal(res.status, 200);
-    assert.equal(proxied.bankid.last('auth').endUserIp, '203.0.113.7');
+    assert.equal(proxied.bankid.last('auth').endUserIp, '203.0.113.7', 'not the client-chosen first entry');
     assert.equal(proxied.bankid.last('auth').web.referringDomain, 'shop.example');
+
+    // Two trusted proxies (a CDN, then a load balancer): the second entry from the right.
+    const twoHops = await setup({ trustProxy: 2 });
+    const viaCdn = { ...headers, 'x-forwarded-for': '198.51.100.66, 203.0.113.7, 10.0.0.1' };
+    assert.equal((await twoHops.browser.post(`${API}/auth`, { flow: 'this-device' }, { headers: viaCdn })).status, 200);
+    assert.equal(twoHops.bankid.last('auth').endUserIp, '203.0.113.7');
+    assert.throws(() => createReferenceBackend({ rp: fakeRp().rp, cookieKey: KEY, trustProxy: -1 }), /trustProxy/);
 
     // Without trustProxy the headers are the client's word and are ignored.
     const direct = await setup();
@@ -336,6 +344,23 @@ describe('start (auth/sign)', () => {
     const res = await browser.start();
     assert.equal(res.setCookies.length, 3);
     for (const c of res.setCookies) assert.ok(c.attributes.has('secure'), c.name);
+  });
+
+  test("secureCookies 'auto' (default): Secure when the request came over HTTPS (X-Forwarded-Proto with trustProxy)", async () => {
+    const viaHttps = { headers: { 'x-forwarded-proto': 'https', origin: undefined } };
+    const proxied = await setup({ trustProxy: true });
+    const secure = await proxied.browser.post(`${API}/auth`, { flow: 'other-device' }, viaHttps);
+    assert.equal(secure.status, 200);
+    assert.equal(secure.setCookies.length, 3);
+    for (const c of secure.setCookies) assert.ok(c.attributes.has('secure'), c.name);
+
+    // Without trustProxy the header is the client's word; secureCookies: false means never.
+    for (const options of [{}, { trustProxy: true, secureCookies: false }]) {
+      const { browser } = await setup(options);
+      const res = await browser.post(`${API}/auth`, { flow: 'other-device' }, viaHttps);
+      assert.equal(res.status, 200);
+      for (const c of res.setCookies) assert.ok(!c.attributes.has('secure'), `${JSON.stringify(options)} ${c.name}`);
+    }
   });
 
   test('a malformed BankID answer (no qrStartSecret) → 503 bankidUnavailable, no cookie', async () => {
@@ -462,14 +487,15 @@ describe('collect', () => {
     assert.deepEqual(res.json, { orderRef: json.orderRef, status: 'pending', hintCode: 'outstandingTransaction' });
   });
 
-  test('complete: completionData once, the cookie deleted, the next collect → 400', async () => {
+  test('complete: {orderRef, status} only (completionData stays on the server), the cookie deleted, the next collect → 400', async () => {
     const { browser, bankid, advance } = await setup();
     const { json } = await browser.start('other-device');
     const name = orderCookieName(json.orderRef);
     bankid.queue('collect', { orderRef: json.orderRef, status: 'complete', completionData: COMPLETION });
     const done = await browser.collect(json.orderRef);
     assert.equal(done.status, 200);
-    assert.deepEqual(done.json, { orderRef: json.orderRef, status: 'complete', completionData: COMPLETION });
+    assert.deepEqual(done.json, { orderRef: json.orderRef, status: 'complete' });
+    assert.ok(!done.text.includes(PERSONAL_NUMBER));
     assert.equal(cookieNamed(done, name).attributes.get('max-age'), '0');
     assert.ok(!browser.jar.has(name));
 
@@ -494,8 +520,8 @@ describe('collect', () => {
   test('onComplete: the host logs the user in; its answer replaces completionData', async () => {
     const seen = [];
     const { browser, bankid } = await setup({
-      onComplete: ({ completionData, orderRef, operation, req, res }) => {
-        seen.push({ completionData, orderRef, operation, hasReq: !!req.headers, hasRes: typeof res.setHeader });
+      onComplete: ({ completionData, orderRef, operation, flow, startIp, clientIp, deviceIpMatches, req, res }) => {
+        seen.push({ completionData, orderRef, operation, flow, startIp, clientIp, deviceIpMatches, hasReq: !!req.headers, hasRes: typeof res.setHeader });
         res.setHeader('Set-Cookie', 'host_login=1; Path=/; HttpOnly');
         return { redirectTo: '/account', status: 'ignored' };
       },
@@ -506,7 +532,17 @@ describe('collect', () => {
     assert.deepEqual(res.json, { redirectTo: '/account', orderRef: json.orderRef, status: 'complete' });
     assert.ok(!res.text.includes(PERSONAL_NUMBER));
     assert.deepEqual(seen, [
-      { completionData: COMPLETION, orderRef: json.orderRef, operation: 'sign', hasReq: true, hasRes: 'function' },
+      {
+        completionData: COMPLETION,
+        orderRef: json.orderRef,
+        operation: 'sign',
+        flow: 'this-device',
+        startIp: '127.0.0.1',
+        clientIp: '127.0.0.1',
+        deviceIpMatches: true,
+        hasReq: true,
+        hasRes: 'function',
+      },
     ]);
     assert.equal(browser.jar.get('host_login'), '1', "the host's own cookie is kept");
     assert.ok(!browser.jar.has(orderCookieName(json.orderRef)));
@@ -659,7 +695,7 @@ describe('orders belong to the browser session that started them', () => {
   });
 
   test('stale cookies do not pile up: at most 5 live orders per browser, unreadable ones dropped', async () => {
-    const { browser, advance } = await setup();
+    const { browser, advance } = await setup({ rateLimit: false }); // 7 starts in 7 s
     browser.jar.set('bid_o_0123456789', 'not-a-real-order-cookie-value-aaaaaaaaaaaaaaaaaaaaaaa');
     const refs = [];
     for (let i = 0; i < 7; i++) {
@@ -912,6 +948,197 @@ describe('BankID errors → the element', () => {
     const res = await browser.collect(json.orderRef);
     assert.equal(res.status, 503);
     assert.equal(res.json.errorCode, 'bankidUnavailable');
+  });
+});
+
+describe('completion: the device, replays, what the browser gets', () => {
+  /** What BankID says when the user's app is at another address than the browser (`ip`). */
+  const completedAt = (orderRef, ip) => ({
+    orderRef,
+    status: 'complete',
+    completionData: { ...COMPLETION, device: { ...COMPLETION.device, ipAddress: ip } },
+  });
+
+  test("deviceIpPolicy 'reject': a this-device order completed by an app at another IP fails deviceMismatch", async () => {
+    const calls = [];
+    const { browser, bankid, server } = await setup({ deviceIpPolicy: 'reject', onComplete: (info) => calls.push(info) });
+    const { json } = await browser.start('this-device');
+    bankid.queue('collect', completedAt(json.orderRef, '198.51.100.23')); // the victim's phone
+    const res = await browser.collect(json.orderRef);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json, { orderRef: json.orderRef, status: 'failed', hintCode: 'deviceMismatch' });
+    assert.ok(!res.text.includes(PERSONAL_NUMBER));
+    assert.equal(calls.length, 0, 'onComplete is not called');
+    assert.ok(!browser.jar.has(orderCookieName(json.orderRef)), 'the order cookie is gone');
+    assert.equal(server.logs.length, 1);
+    assert.match(server.logs[0], /deviceMismatch/);
+    assert.ok(!server.logs[0].includes(PERSONAL_NUMBER));
+
+    // The same device (another spelling of the start IP) and other-device orders complete.
+    const same = await browser.start('this-device');
+    bankid.queue('collect', completedAt(same.json.orderRef, '::ffff:127.0.0.1'));
+    assert.equal((await browser.collect(same.json.orderRef)).json.status, 'complete');
+    const qr = await browser.start('other-device');
+    bankid.queue('collect', completedAt(qr.json.orderRef, '198.51.100.23'));
+    assert.equal((await browser.collect(qr.json.orderRef)).json.status, 'complete', 'a scanned QR is on another device');
+    assert.deepEqual(calls.map((c) => [c.flow, c.deviceIpMatches]), [['this-device', true], ['other-device', false]]);
+  });
+
+  test("deviceIpPolicy 'flag' (default): completes, and onComplete gets {flow, startIp, clientIp, deviceIpMatches}", async () => {
+    const calls = [];
+    const { browser, bankid } = await setup({ trustProxy: true, onComplete: (info) => calls.push(info) });
+    const from = (ip) => ({ headers: { 'x-forwarded-for': ip } });
+    const start = await browser.post(`${API}/auth`, { flow: 'this-device' }, from('2001:db8::1'));
+    bankid.queue('collect', completedAt(start.json.orderRef, '2001:db8::7'));
+    const res = await browser.collect(start.json.orderRef, from('2001:db8::2'));
+    assert.deepEqual(res.json, { orderRef: start.json.orderRef, status: 'complete' });
+    const { flow, startIp, clientIp, deviceIpMatches } = calls[0];
+    assert.deepEqual({ flow, startIp, clientIp, deviceIpMatches }, {
+      flow: 'this-device',
+      startIp: '2001:db8::1',
+      clientIp: '2001:db8::2',
+      deviceIpMatches: false,
+    });
+
+    // Two spellings of one IPv6 address are the same address.
+    const again = await browser.post(`${API}/auth`, { flow: 'this-device' }, from('2001:db8::1'));
+    bankid.queue('collect', completedAt(again.json.orderRef, '2001:0DB8:0:0:0:0:0:1'));
+    await browser.collect(again.json.orderRef, from('2001:db8::1'));
+    assert.equal(calls[1].deviceIpMatches, true);
+    assert.throws(() => createReferenceBackend({ rp: fakeRp().rp, cookieKey: KEY, deviceIpPolicy: 'warn' }), /deviceIpPolicy/);
+  });
+
+  test('a replayed order cookie after complete → 400 No such order; onComplete ran once, BankID not asked', async () => {
+    const calls = [];
+    const { browser, bankid } = await setup({ onComplete: ({ orderRef }) => calls.push(orderRef) });
+    const { json } = await browser.start('this-device');
+    const copy = new Map(browser.jar); // what a client can keep and send again
+    bankid.queue('collect', { orderRef: json.orderRef, status: 'complete', completionData: COMPLETION });
+    assert.equal((await browser.collect(json.orderRef)).json.status, 'complete');
+
+    bankid.queue('collect', { orderRef: json.orderRef, status: 'complete', completionData: COMPLETION }); // BankID keeps it 3 min
+    const replay = await browser.collect(json.orderRef, { jar: copy });
+    assert.equal(replay.status, 400);
+    assert.deepEqual(replay.json, { errorCode: 'invalidParameters', details: 'No such order' });
+    assert.deepEqual(calls, [json.orderRef]);
+    assert.equal(bankid.count('collect'), 1);
+  });
+
+  test('two collects racing over one completed order: one completes, the other → 400', async () => {
+    let release;
+    const hold = new Promise((resolve) => (release = resolve));
+    const calls = [];
+    const { browser, bankid } = await setup({
+      onComplete: async ({ orderRef }) => {
+        calls.push(orderRef);
+        await hold;
+      },
+    });
+    const { json } = await browser.start('this-device');
+    const done = { orderRef: json.orderRef, status: 'complete', completionData: COMPLETION };
+    bankid.queue('collect', done, done);
+    const first = browser.collect(json.orderRef);
+    const second = await browser.collect(json.orderRef); // while the first is in onComplete
+    release();
+    assert.equal((await first).json.status, 'complete');
+    assert.equal(second.status, 400);
+    assert.equal(calls.length, 1);
+  });
+
+  test('exposeCompletionData: true sends completionData to the browser (the demo)', async () => {
+    const { browser, bankid } = await setup({ exposeCompletionData: true });
+    const { json } = await browser.start('other-device');
+    bankid.queue('collect', { orderRef: json.orderRef, status: 'complete', completionData: COMPLETION });
+    const done = await browser.collect(json.orderRef);
+    assert.deepEqual(done.json, { orderRef: json.orderRef, status: 'complete', completionData: COMPLETION });
+  });
+});
+
+describe('rate limits (per client address, per instance)', () => {
+  test('starts: 5 at once, then 10 a minute → 429 tooManyRequests with Retry-After; BankID not called', async () => {
+    const { browser, bankid, advance } = await setup();
+    for (let i = 0; i < 5; i++) assert.equal((await browser.start('other-device')).status, 200, `start ${i + 1}`);
+    const limited = await browser.start('this-device', 'sign');
+    assert.equal(limited.status, 429);
+    assertJsonHeaders(limited);
+    assert.equal(limited.json.errorCode, 'tooManyRequests');
+    assert.equal(limited.headers.get('retry-after'), '6');
+    assert.equal(bankid.calls.length, 5);
+    advance(6000); // one more token
+    assert.equal((await browser.start('other-device')).status, 200);
+    assert.equal((await browser.start('other-device')).status, 429);
+  });
+
+  test('collect and cancel: 10 at once, then 3 a second', async () => {
+    const { browser, advance } = await setup();
+    const { json } = await browser.start('other-device');
+    for (let i = 0; i < 10; i++) assert.equal((await browser.collect(json.orderRef)).status, 200, `collect ${i + 1}`);
+    const limited = await browser.cancel(json.orderRef);
+    assert.equal(limited.status, 429);
+    assert.equal(limited.headers.get('retry-after'), '1');
+    assert.ok(browser.jar.has(orderCookieName(json.orderRef)), 'the order lives on');
+    advance(1000);
+    assert.equal((await browser.collect(json.orderRef)).status, 200);
+  });
+
+  test('each address has its own bucket (an IPv6 /64 is one address); rateLimit false or larger limits', async () => {
+    const { browser } = await setup({ trustProxy: true, rateLimit: { start: { burst: 1, perMinute: 1 } } });
+    const from = (ip) => ({ headers: { 'x-forwarded-for': ip } });
+    const auth = (ip) => browser.post(`${API}/auth`, { flow: 'other-device' }, from(ip));
+    assert.equal((await auth('203.0.113.1')).status, 200);
+    assert.equal((await auth('203.0.113.1')).status, 429);
+    assert.equal((await auth('203.0.113.2')).status, 200);
+    assert.equal((await auth('2001:db8:1:2::1')).status, 200);
+    assert.equal((await auth('2001:db8:1:2:ffff::9')).status, 429, 'same /64');
+    assert.equal((await auth('2001:db8:1:3::1')).status, 200);
+
+    const open = await setup({ rateLimit: false });
+    for (let i = 0; i < 20; i++) assert.equal((await open.browser.start('other-device')).status, 200);
+    assert.throws(() => createReferenceBackend({ rp: fakeRp().rp, cookieKey: KEY, rateLimit: { poll: { burst: 0 } } }), /rateLimit\.poll/);
+  });
+});
+
+describe('publicOrigin', () => {
+  const PUBLIC = 'https://shop.example';
+
+  test('Origin check, returnUrl and referringDomain use it, never Host or X-Forwarded-Host; cookies Secure', async () => {
+    const { browser, bankid } = await setup({ publicOrigin: PUBLIC, trustProxy: true });
+    const headers = { origin: PUBLIC, 'x-forwarded-host': 'evil.example' };
+    const res = await browser.post(`${API}/auth`, { flow: 'this-device', returnUrl: `${PUBLIC}/done` }, { headers });
+    assert.equal(res.status, 200);
+    assert.equal(bankid.last('auth').web.referringDomain, 'shop.example');
+    assert.equal(new URL(bankid.last('auth').returnUrl).origin, PUBLIC);
+    for (const c of res.setCookies) assert.ok(c.attributes.has('secure'), c.name);
+
+    // The Host (127.0.0.1:port) is not our origin any more, nor is X-Forwarded-Host.
+    const byHost = await browser.start('this-device'); // Origin: http://127.0.0.1:port
+    assert.equal(byHost.status, 403);
+    const forwarded = await browser.post(`${API}/auth`, { flow: 'other-device' }, { headers: { origin: 'https://evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' } });
+    assert.equal(forwarded.status, 403);
+    const hostReturn = await browser.post(`${API}/auth`, { flow: 'this-device', returnUrl: `${browser.origin}/done` }, { headers });
+    assert.equal(hostReturn.status, 400);
+    // No Origin header (some same-origin requests): referringDomain is still the public one.
+    assert.equal((await browser.post(`${API}/auth`, { flow: 'other-device' }, { headers: { origin: undefined } })).status, 200);
+    assert.equal(bankid.last('auth').web.referringDomain, 'shop.example');
+  });
+
+  test('must be a plain origin; unset under NODE_ENV=production → one warning at creation', (t) => {
+    const { rp } = fakeRp();
+    for (const bad of ['shop.example', 'https://shop.example/login', 'ftp://shop.example', 'https://a@shop.example']) {
+      assert.throws(() => createReferenceBackend({ rp, cookieKey: KEY, publicOrigin: bad }), /publicOrigin/, bad);
+    }
+    const saved = process.env.NODE_ENV;
+    t.after(() => {
+      if (saved === undefined) delete process.env.NODE_ENV;
+      else process.env.NODE_ENV = saved;
+    });
+    process.env.NODE_ENV = 'production';
+    const logs = [];
+    createReferenceBackend({ rp, cookieKey: KEY, log: (line) => logs.push(line) });
+    assert.equal(logs.length, 1);
+    assert.match(logs[0], /publicOrigin/);
+    createReferenceBackend({ rp, cookieKey: KEY, publicOrigin: `${PUBLIC}/`, log: (line) => logs.push(line) });
+    assert.equal(logs.length, 1, 'no warning when it is set');
   });
 });
 

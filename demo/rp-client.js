@@ -9,7 +9,8 @@
 //   RpError        BankID answered with its error shape {errorCode, details} (or an HTTP error
 //                  without it); carries `status` and, when the answer says so, `retryAfterMs`.
 //   RpNetworkError no usable answer: connection, TLS, timeout, or a 200 that is not JSON.
-// Messages never contain key material, passphrases or request bodies (which hold user data).
+// Messages never contain key material, passphrases, request bodies or BankID's `details` (all may
+// hold user data); `details` is kept as a property of RpError.
 //
 // For BankID's test environment the reference backend passes baseUrl
 // https://appapi2.test.bankid.com/rp/v6.0/, pfx = FPTestcert5_20240610.p12 with passphrase
@@ -32,7 +33,9 @@ export class RpError extends Error {
    * @param {string} fields.endpoint which call failed: auth, sign, collect or cancel
    */
   constructor({ errorCode, details, status, retryAfterMs, endpoint }) {
-    super(`BankID ${endpoint}: HTTP ${status} ${errorCode ?? '(no errorCode)'}${details ? `: ${details}` : ''}`);
+    // Not `details` in the message: it may quote what we sent (personal numbers), and messages
+    // end up in logs and stack traces. It stays on the error, for code that means to read it.
+    super(`BankID ${endpoint}: HTTP ${status} ${errorCode ?? '(no errorCode)'}`);
     this.name = 'RpError';
     /** @type {string|null} */ this.errorCode = errorCode;
     /** @type {string} */ this.details = details;

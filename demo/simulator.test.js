@@ -202,6 +202,17 @@ test('rp-client: a 200 that is not JSON is an RpNetworkError; an error without B
   await rejectsWith(rp.collect('x'), RpError, { status: 502, errorCode: null, details: '', retryAfterMs: null });
 });
 
+test("rp-client: BankID's details stay out of RpError.message (it ends up in logs) but are kept as a property", async () => {
+  const { rp } = await setup();
+  await assert.rejects(rp.sign(authBody({ userVisibleData: 'not base64!' })), (error) => {
+    assert.ok(error instanceof RpError);
+    assert.equal(error.message, 'BankID sign: HTTP 400 invalidParameters');
+    assert.ok(error.details.length > 0, 'details kept');
+    assert.ok(!String(error.stack).includes(error.details));
+    return true;
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // QR code
 

@@ -46,6 +46,16 @@ export const TEST_ENVIRONMENT_URL = 'https://appapi2.test.bankid.com/rp/v6.0/';
 const PHONE_PREFIX = '/demo/phone/';
 const MAX_BODY_BYTES = 4 * 1024;
 
+/**
+ * The reference backend's options in the demo. Everything comes from 127.0.0.1 here (the page,
+ * and the tests that start one order after another), so the rate limits are demo-sized rather
+ * than the per-user defaults. The page's event log shows completionData.
+ */
+const DEMO_BACKEND_OPTIONS = {
+  exposeCompletionData: true,
+  rateLimit: { start: { burst: 30, perMinute: 60 }, poll: { burst: 60, perMinute: 1200 } },
+};
+
 /** What the phone's refusals mean, for the page (simulator.js PhoneResult.reason). */
 const REFUSALS = {
   malformed: 'That is not a BankID QR code.',
@@ -101,7 +111,16 @@ export async function createBankIdStack({ env = process.env, pickupTimeoutMs, no
 
   if (mode === 'test') {
     const rp = createRpClient(testEnvironmentOptions(env));
-    const backend = createReferenceBackend({ rp, cookieKey: cookieKeyFromEnv(env), ...clock, ...logOption });
+    // 'flag', not 'reject': the page is on localhost (127.0.0.1) while the real BankID sees the
+    // app at your public address, so a this-device login would always look like a mismatch.
+    const backend = createReferenceBackend({
+      rp,
+      cookieKey: cookieKeyFromEnv(env),
+      ...DEMO_BACKEND_OPTIONS,
+      deviceIpPolicy: 'flag',
+      ...clock,
+      ...logOption,
+    });
     return {
       backend,
       simulator: null,
@@ -135,7 +154,15 @@ export async function createBankIdStack({ env = process.env, pickupTimeoutMs, no
   const rp = createRpClient({ baseUrl, ca: certs.caCert, key: certs.clientKey, cert: certs.clientCert });
   // The demo's orders need not survive a restart, so no BANKID_COOKIE_KEY is needed (nor warned about).
   const cookieKey = env.BANKID_COOKIE_KEY ? cookieKeyFromEnv(env) : randomBytes(32);
-  const backend = createReferenceBackend({ rp, cookieKey, ...clock, ...logOption });
+  // 'reject': the simulator reports the app at the start IP, as BankID does for a real same device.
+  const backend = createReferenceBackend({
+    rp,
+    cookieKey,
+    ...DEMO_BACKEND_OPTIONS,
+    deviceIpPolicy: 'reject',
+    ...clock,
+    ...logOption,
+  });
   const phone = createPhoneApi(simulator, pickupTimeoutMs ?? 30000);
 
   return {
