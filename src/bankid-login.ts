@@ -325,7 +325,7 @@ export class BankIdLogin extends LitElement {
       >
         ${labels.help()}
       </button>
-      <section id="help" class="help" part="help" ?hidden=${!this.helpOpen}>${helpContent()}</section>
+      <section id="help" class="help" part="help" ?hidden=${!this.helpOpen}>${this.helpOpen ? helpContent() : nothing}</section>
     </div>`;
   }
 }

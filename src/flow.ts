@@ -65,8 +65,8 @@ export interface Snapshot {
 }
 
 export type Input =
-  | { type: 'start'; flow: Flow; now: number }
-  | { type: 'switch'; flow: Flow; now: number }
+  | { type: 'start'; flow: Flow }
+  | { type: 'switch'; flow: Flow }
   | { type: 'start-answer'; result: BackendResult<StartAnswer>; now: number }
   | { type: 'collect-answer'; result: BackendResult<CollectAnswer> }
   | { type: 'give-up' }
@@ -153,20 +153,15 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
   switch (input.type) {
     case 'start':
       if (isLive(current.state)) return { snapshot: current, effects: [] };
-      return beginOrder(current, input.flow, null, 0);
+      return beginOrder(input.flow, null);
 
     case 'switch':
-      if (awaitingOrder(current)) {
-        return {
-          snapshot: { ...starting(current, input.flow), quietRestarts: 0 },
-          effects: [{ type: 'start-order', flow: input.flow, replace: null }],
-        };
-      }
-      if (isLive(current.state)) {
-        const next = beginOrder(current, input.flow, current.orderRef, 0);
+      // A start in flight is superseded (the controller cancels its order when it answers).
+      if (awaitingOrder(current) || !isLive(current.state)) return beginOrder(input.flow, null);
+      {
+        const next = beginOrder(input.flow, current.orderRef);
         return { snapshot: next.snapshot, effects: [{ type: 'stop' }, { type: 'forget-order' }, ...next.effects] };
       }
-      return beginOrder(current, input.flow, null, 0);
 
     case 'start-answer':
       if (!awaitingOrder(current)) return { snapshot: current, effects: [] };
@@ -252,10 +247,6 @@ function emit<E extends Emit>(name: E['name'], detail: E['detail']): Effect {
   return { type: 'emit', event: { name, detail } as Emit };
 }
 
-function starting(current: Snapshot, flow: Flow): Snapshot {
-  return { ...initialSnapshot(flow), state: 'starting', quietRestarts: current.quietRestarts };
-}
-
 /** A finished order keeps its flow (for the panel's wording) and nothing else that could be used again. */
 function ended(current: Snapshot, state: 'cancelled' | 'complete' | 'failed', failure: Failure | null = null): Snapshot {
   return {
@@ -268,9 +259,10 @@ function ended(current: Snapshot, state: 'cancelled' | 'complete' | 'failed', fa
   };
 }
 
-function beginOrder(current: Snapshot, flow: Flow, replace: string | null, quietRestarts: number): Step {
+/** An order the user (or host) asks for: a fresh start, with the silent-restart count reset. */
+function beginOrder(flow: Flow, replace: string | null): Step {
   return {
-    snapshot: { ...starting(current, flow), quietRestarts },
+    snapshot: { ...initialSnapshot(flow), state: 'starting' },
     effects: [{ type: 'start-order', flow, replace }],
   };
 }
@@ -346,7 +338,7 @@ function onCollectAnswer(current: Snapshot, result: BackendResult<CollectAnswer>
   if (answer.status === 'complete') {
     const orderRef = current.orderRef ?? '';
     return {
-      snapshot: { ...ended(current, 'complete'), hintCode: current.hintCode },
+      snapshot: ended(current, 'complete'),
       effects: [
         { type: 'stop' },
         { type: 'forget-order' },

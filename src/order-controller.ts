@@ -90,12 +90,12 @@ export class OrderController implements ReactiveController {
   start(flow: Flow): Promise<void> {
     if (this.snapshot.state === 'starting') return this.startRun ?? Promise.resolve();
     if (isLive(this.snapshot.state)) return Promise.resolve();
-    this.dispatch({ type: 'start', flow, now: Date.now() });
+    this.dispatch({ type: 'start', flow });
     return this.startRun ?? Promise.resolve();
   }
 
   switchFlow(flow: Flow): Promise<void> {
-    this.dispatch({ type: 'switch', flow, now: Date.now() });
+    this.dispatch({ type: 'switch', flow });
     return this.startRun ?? Promise.resolve();
   }
 

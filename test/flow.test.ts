@@ -42,7 +42,7 @@ function runAll(snapshot: Snapshot, inputs: Input[], context: FlowContext = comp
   return result;
 }
 
-const startInput = (flow: Flow): Input => ({ type: 'start', flow, now: NOW });
+const startInput = (flow: Flow): Input => ({ type: 'start', flow });
 
 function startAnswer(answer: Partial<StartAnswer> = {}, now = NOW + 50): Input {
   const value: StartAnswer = { orderRef: 'order-1', autoStartToken: TOKEN, qr: QR0, ...answer };
@@ -701,7 +701,7 @@ describe('flow: cancel', () => {
 
 describe('flow: switch to the other flow', () => {
   it('while waiting: stops, forgets the order, and starts one in the other flow replacing the old one', () => {
-    const result = run(waiting('this-device'), { type: 'switch', flow: 'other-device', now: NOW + 1000 });
+    const result = run(waiting('this-device'), { type: 'switch', flow: 'other-device' });
     expect(result.snapshot.state).to.equal('starting');
     expect(result.snapshot.flow).to.equal('other-device');
     expect(result.snapshot.orderRef).to.equal(null);
@@ -715,7 +715,7 @@ describe('flow: switch to the other flow', () => {
 
   it('while signing, the same the other way round', () => {
     const signing = run(waiting('other-device'), pending('started', QR1)).snapshot;
-    const result = run(signing, { type: 'switch', flow: 'this-device', now: NOW });
+    const result = run(signing, { type: 'switch', flow: 'this-device' });
     expect(result.snapshot).to.include({ state: 'starting', flow: 'this-device', qr: null });
     expect(result.effects).to.deep.equal([
       { type: 'stop' },
@@ -725,13 +725,13 @@ describe('flow: switch to the other flow', () => {
   });
 
   it('while starting: starts in the other flow with nothing to replace yet', () => {
-    const result = run(starting('this-device'), { type: 'switch', flow: 'other-device', now: NOW });
+    const result = run(starting('this-device'), { type: 'switch', flow: 'other-device' });
     expect(result.snapshot).to.include({ state: 'starting', flow: 'other-device' });
     expect(result.effects).to.deep.equal([{ type: 'start-order', flow: 'other-device', replace: null }]);
   });
 
   it('the answer to the new start is then taken in the new flow', () => {
-    const switched = run(starting('this-device'), { type: 'switch', flow: 'other-device', now: NOW }).snapshot;
+    const switched = run(starting('this-device'), { type: 'switch', flow: 'other-device' }).snapshot;
     const result = run(switched, startAnswer({ orderRef: 'order-2', autoStartToken: TOKEN2, qr: QR0 }));
     expect(result.snapshot).to.include({ state: 'waiting', flow: 'other-device', qr: QR0, orderRef: 'order-2' });
     expect(types(result.effects)).to.not.include('launch');
@@ -739,7 +739,7 @@ describe('flow: switch to the other flow', () => {
 
   it('from a failed order: starts a new order in the other flow', () => {
     const failed = run(waiting('other-device'), failedHint('expiredTransaction')).snapshot;
-    const result = run(failed, { type: 'switch', flow: 'this-device', now: NOW });
+    const result = run(failed, { type: 'switch', flow: 'this-device' });
     expect(result.snapshot).to.include({ state: 'starting', flow: 'this-device', failure: null });
     expect(result.effects).to.deep.equal([{ type: 'start-order', flow: 'this-device', replace: null }]);
   });
@@ -848,7 +848,7 @@ describe('flow: while a silent QR restart is on its way', () => {
   });
 
   it('a switch supersedes the start in flight', () => {
-    const result = run(restarting(), { type: 'switch', flow: 'this-device', now: 0 });
+    const result = run(restarting(), { type: 'switch', flow: 'this-device' });
     expect(result.snapshot).to.include({ state: 'starting', flow: 'this-device', restarting: false });
     expect(result.effects).to.deep.equal([{ type: 'start-order', flow: 'this-device', replace: null }]);
   });
