@@ -1,0 +1,882 @@
+// The host backend of CONTRACT §4 on the Fetch API: the element's only network peer. It starts
+// BankID orders, binds each to the browser session that started it, makes the animated QR code,
+// paces BankID's collect, and hands a completed login to the host's onComplete.
+//
+//   POST {basePath}/auth | /sign  {flow, returnUrl?} → {orderRef, autoStartToken} (this device)
+//                                                      {orderRef, qr} (other device)
+//   POST {basePath}/collect       {orderRef}         → {orderRef, status, hintCode?, qr?, …}
+//   POST {basePath}/cancel        {orderRef}         → {}
+//
+// What the backend remembers of a live order (orderRef, the QR secrets, start time, the caller's
+// address) travels sealed in one cookie per order, so any instance with the same key serves any
+// request. The store (store.ts) holds only what instances must agree on: rate limits, the pace of
+// BankID collects and the one-time claim of a completion. See server/README.md for the security
+// model.
+
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  canonicalIp,
+  forwardedEntry,
+  ipFamily,
+  originOf,
+  plainIp,
+  rateKeys,
+} from './client-address.js';
+import {
+  SESSION_NAME,
+  cookieNames,
+  deriveKeys,
+  readCookies,
+  seal,
+  setCookieLine,
+  unseal,
+  type CookieNames,
+} from './cookies.js';
+import {
+  HttpError,
+  errorResponse,
+  invalidParameters,
+  isJsonContentType,
+  jsonResponse,
+  readJsonObject,
+  toNodeListener,
+  type ConnectionInfo,
+  type NodeListener,
+} from './http.js';
+import { qrPayload } from './qr-payload.js';
+import { isRpError, type CompletionData, type OrderRequest, type Requirement, type RpApi } from './rp-client.js';
+import { createMemoryStore, type BankIdStore, type RateRule, type TokenBucket } from './store.js';
+
+export type Operation = 'auth' | 'sign';
+export type Flow = 'this-device' | 'other-device';
+
+const SECOND = 1000;
+const MAX_BODY_BYTES = 4 * 1024;
+const MAX_ORDER_REF_LENGTH = 128;
+/** BankID's tokens are UUIDs; the element refuses anything else, so the backend does too. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** BANKID-REFERENCE §1.3: web.userAgent is 1–256 characters; returnUrl at most 512 at BankID. */
+const MAX_USER_AGENT_LENGTH = 256;
+const MAX_RETURN_URL_LENGTH = 512;
+/** userVisibleData: 1–1 500 characters after base64. */
+const MAX_VISIBLE_DATA_BASE64 = 1500;
+/** Orders end at BankID within minutes; the cookie (and our own check) outlive that a little. */
+const ORDER_TTL_MS = 10 * 60 * SECOND;
+/** Live orders kept per browser (the newest); older ones are abandoned. */
+const MAX_LIVE_ORDERS = 4;
+/** Stale order cookies deleted per answer; any more simply run out on their own. */
+const MAX_EXPIRED_PER_ANSWER = 8;
+const DEVICE_MAX_AGE_SECONDS = 400 * 24 * 60 * 60; // Chrome's cap
+const SESSION_ID = /^[A-Za-z0-9_-]{22}$/; // 16 random bytes, base64url
+const DEVICE_ID = /^[A-Za-z0-9_-]{16,64}$/; // BankID allows 1–64 characters
+/** When BankID rate-limits us without saying for how long. */
+const DEFAULT_RETRY_AFTER_SECONDS = 2;
+/** What a collect record says once an order has ended: every instance then refuses it. */
+const ENDED = '!ended';
+/** Pending hint codes while nobody has the order: only then is a QR code shown. */
+const QR_HINT_CODES = new Set(['outstandingTransaction', 'noClient']);
+/** BankID's "our configuration is broken" answers: never the user's fault (BANKID-REFERENCE §1.6). */
+const CONFIG_ERROR_STATUSES = new Set([401, 403, 404, 405, 415]);
+/** The browser schemes an iOS return may use besides our own origin (CONTRACT §4). */
+const BROWSER_RETURN_SCHEMES = new Set(['googlechromes://', 'firefox://']);
+
+/** Query parameter added to a this-device order's returnUrl; checked by verifyReturn(). */
+export const RETURN_NONCE_PARAM = 'bankid-nonce';
+
+export interface RateLimits {
+  /** auth/sign per client (an IPv4 address or an IPv6 /64); an IPv6 /48 gets four times this. */
+  start: RateRule;
+  /** collect/cancel per client. */
+  poll: RateRule;
+  /** Every call to BankID, per instance (memory store) or per fleet (shared store). */
+  bankIdCalls: RateRule;
+}
+
+export const DEFAULT_RATE_LIMITS: Readonly<RateLimits> = Object.freeze({
+  start: { burst: 5, perMinute: 10 },
+  poll: { burst: 10, perMinute: 180 },
+  bankIdCalls: { burst: 100, perMinute: 3000 },
+});
+
+/** What the user sees (and signs) in the BankID app. */
+export interface UserVisibleText {
+  text: string;
+  format?: 'simpleMarkdownV1';
+  /** Signed but not shown (sign orders), e.g. a hash of the document. */
+  nonVisibleData?: string | Uint8Array;
+}
+
+export type UserVisibleDataOption =
+  | string
+  | ((order: { operation: Operation; request: Request }) => string | UserVisibleText | Promise<string | UserVisibleText>);
+
+/** A completed order, as onComplete gets it. */
+export interface Completion {
+  orderRef: string;
+  operation: Operation;
+  flow: Flow;
+  /** BankID's completionData: user, device, signature, ocspResponse, risk, … Store it for audit. */
+  completionData: CompletionData;
+  /**
+   * Whether BankID saw the user's app at the address of this browser: true, false, or null when
+   * the two are of different families (IPv4 and IPv6) and cannot be compared. For this-device
+   * orders a false never reaches onComplete (deviceAddressCheck 'refuse').
+   */
+  deviceIpMatches: boolean | null;
+  /** The caller's address when the order started, and now. */
+  startAddress: string;
+  clientAddress: string;
+}
+
+/** Lets onComplete add headers to the collect answer, e.g. the Set-Cookie of the host's own login session. */
+export interface CompletionReply {
+  headers: Headers;
+  /** The node:http objects when served through nodeListener (e.g. for express-session). */
+  node?: { req: IncomingMessage; res: ServerResponse };
+}
+
+export type OnComplete = (
+  completion: Completion,
+  request: Request,
+  reply: CompletionReply,
+) => Record<string, unknown> | void | Promise<Record<string, unknown> | void>;
+
+export interface BankIdBackendOptions {
+  /** BankID's RP API (createRpClient, or anything with auth/sign/collect/cancel). */
+  rp: RpApi;
+  /** 32 secret bytes, the same on every instance (cookieKeyFromEnv()). */
+  cookieKey: Uint8Array;
+  /** The origin users see, e.g. 'https://shop.example'. Required when NODE_ENV=production. */
+  publicOrigin?: string;
+  /** Where the four endpoints live; default '/api/bankid'. */
+  basePath?: string;
+  /** What the BankID app shows: a text, or a function of the order (required for sign). */
+  userVisibleData: UserVisibleDataOption;
+  /** Requirements sent with every order (certificatePolicies, pinCode, mrtd, …). */
+  requirement?: Requirement;
+  /** Shared state for many instances; default an in-memory store for one. */
+  store?: BankIdStore;
+  /** Called once per completed order: log the user in here. Its object goes to the browser. */
+  onComplete?: OnComplete;
+  /** Complete orders that BankID rates `risk: 'high'`; default false (they fail with hint highRisk). */
+  acceptHighRisk?: boolean;
+  /**
+   * A this-device order completed by an app at another address of the same family:
+   * 'refuse' (default; hint deviceMismatch) or 'flag' (onComplete decides, deviceIpMatches false).
+   */
+  deviceAddressCheck?: 'refuse' | 'flag';
+  /** Send completionData to the browser too; default false (the demo turns it on). */
+  exposeCompletionData?: boolean;
+  /** Believe X-Forwarded-For/-Proto/-Host: true = one proxy, a number = that many; default false. */
+  trustProxy?: boolean | number;
+  /** Per-client and per-fleet limits; `false` turns them off (benchmarks only). */
+  rateLimits?: Partial<RateLimits> | false;
+  /** Ask BankID about an order at most this often; default 2000 ms, at least 1000. */
+  collectEveryMs?: number;
+  /** Clock in ms. */
+  now?: () => number;
+  /** One line per problem; default console.error. Lines never hold personal data. */
+  log?: (line: string) => void;
+}
+
+export interface BankIdBackend {
+  /** Answers the four endpoints; null for any other path (the host serves it). */
+  fetch(request: Request, connection?: ConnectionInfo): Promise<Response | null>;
+  /** The same for node:http, Express, Connect and Fastify's middie: other paths go to next(), or 404. */
+  nodeListener: NodeListener;
+  /**
+   * On the page an iOS this-device login returns to: true when the URL's bankid-nonce belongs to
+   * this browser's session, i.e. the device coming back is the one that started the order.
+   */
+  verifyReturn(request: Request | IncomingMessage): boolean;
+}
+
+/** The state of one live order, sealed into its cookie. */
+interface OrderState {
+  operation: Operation;
+  orderRef: string;
+  sid: string;
+  qrStartToken: string;
+  qrStartSecret: string;
+  startedAt: number;
+  flow: Flow;
+  startAddress: string;
+}
+
+/** What one request tells about its caller. */
+interface Caller {
+  origin: string | null;
+  https: boolean;
+  address: string;
+  names: CookieNames;
+  cookies: Map<string, string[]>;
+  /** The session ids the browser sent (normally one). */
+  sessions: string[];
+}
+
+/** Everything a step may add to the answer. */
+interface Reply {
+  cookies: string[];
+  headers: Headers;
+}
+
+/** Same answer for unknown, expired, tampered and another session's orders: reveal nothing. */
+const noSuchOrder = (): HttpError => invalidParameters('No such order');
+
+/**
+ * The cookie key from `BANKID_COOKIE_KEY` (base64 or base64url of 32 random bytes); every instance
+ * needs the same one. Unset: a random key with a warning (orders then do not survive a restart).
+ */
+export function cookieKeyFromEnv(env: Record<string, string | undefined> = process.env): Buffer {
+  const text = (env['BANKID_COOKIE_KEY'] ?? '').trim();
+  if (text === '') {
+    console.warn(
+      'bankid-login: BANKID_COOKIE_KEY is not set, using a random key. Orders in progress will not ' +
+        "survive a restart, and other instances cannot read this one's cookies.",
+    );
+    return randomBytes(32);
+  }
+  // Buffer.from(…, 'base64') silently skips bad characters, so check the alphabet first.
+  const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : null;
+  if (!key || key.length !== 32) {
+    throw new Error(
+      `BANKID_COOKIE_KEY must be 32 random bytes in base64 (got ${key ? `${key.length} bytes` : 'text that is not base64'}). ` +
+        `Make one with: node -e "console.log(require('node:crypto').randomBytes(32).toString('base64'))"`,
+    );
+  }
+  return key;
+}
+
+/** Constant-time string equality. */
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const randomId = (bytes = 16): string => randomBytes(bytes).toString('base64url');
+
+const returnNonce = (nonceKey: Buffer, sid: string): string =>
+  createHmac('sha256', nonceKey).update(sid, 'utf8').digest('base64url');
+
+function encodeState(state: OrderState): string {
+  const { operation, orderRef, sid, qrStartToken, qrStartSecret, startedAt, flow, startAddress } = state;
+  return JSON.stringify([1, operation, orderRef, sid, qrStartToken, qrStartSecret, startedAt, flow, startAddress]);
+}
+
+function decodeState(text: string): OrderState | null {
+  try {
+    const [v, operation, orderRef, sid, qrStartToken, qrStartSecret, startedAt, flow, startAddress] = JSON.parse(
+      text,
+    ) as unknown[];
+    const strings = [orderRef, sid, qrStartToken, qrStartSecret, startAddress];
+    if (v !== 1 || !strings.every((s) => typeof s === 'string') || typeof startedAt !== 'number') return null;
+    if ((operation !== 'auth' && operation !== 'sign') || (flow !== 'this-device' && flow !== 'other-device')) {
+      return null;
+    }
+    return { operation, orderRef, sid, qrStartToken, qrStartSecret, startedAt, flow, startAddress } as OrderState;
+  } catch {
+    return null;
+  }
+}
+
+/** The publicOrigin option as an origin, or a TypeError. */
+function checkPublicOrigin(value: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    url = null;
+  }
+  if (!(url && (url.protocol === 'https:' || url.protocol === 'http:') && url.href === `${url.origin}/`)) {
+    throw new TypeError("createBankIdBackend: publicOrigin must be an origin such as 'https://shop.example'");
+  }
+  return url.origin;
+}
+
+function checkRule(rule: unknown, name: string): RateRule {
+  const { burst, perMinute } = (rule ?? {}) as Partial<RateRule>;
+  if (!(Number.isFinite(burst) && burst! >= 1 && Number.isFinite(perMinute) && perMinute! > 0)) {
+    throw new TypeError(`createBankIdBackend: rateLimits.${name} must be {burst: ≥ 1, perMinute: > 0}`);
+  }
+  return { burst: burst!, perMinute: perMinute! };
+}
+
+function checkUserVisibleText(value: string | UserVisibleText): {
+  userVisibleData: string;
+  userVisibleDataFormat?: 'simpleMarkdownV1';
+  userNonVisibleData?: string;
+} {
+  const { text, format, nonVisibleData } = typeof value === 'string' ? ({ text: value } as UserVisibleText) : value;
+  const userVisibleData = typeof text === 'string' && text !== '' ? Buffer.from(text, 'utf8').toString('base64') : '';
+  if (userVisibleData === '' || userVisibleData.length > MAX_VISIBLE_DATA_BASE64) {
+    throw new TypeError('userVisibleData must be a text of 1–1 500 characters in base64 (about 1 100 bytes of UTF-8)');
+  }
+  if (format !== undefined && format !== 'simpleMarkdownV1') {
+    throw new TypeError("userVisibleData.format may only be 'simpleMarkdownV1'");
+  }
+  return {
+    userVisibleData,
+    ...(format ? { userVisibleDataFormat: format } : {}),
+    ...(nonVisibleData !== undefined ? { userNonVisibleData: Buffer.from(nonVisibleData).toString('base64') } : {}),
+  };
+}
+
+/** A BankID failure → the answer for the browser, plus one log line. BankID's `details` stay out of both. */
+function rpFailure(call: string, error: unknown, log: (line: string) => void): HttpError {
+  if (!isRpError(error)) {
+    const reason = String((error as { code?: unknown; name?: unknown } | null)?.code ?? (error as Error)?.name ?? 'error');
+    log(`bankid-login: BankID ${call}: no usable answer (${reason.slice(0, 40)}) → 503 bankidUnavailable`);
+    return new HttpError(503, 'bankidUnavailable', 'BankID cannot be reached right now.');
+  }
+  const { status, errorCode, retryAfterMs } = error;
+  let answer: HttpError;
+  if (status === 400 && errorCode === 'alreadyInProgress') {
+    answer = new HttpError(400, 'alreadyInProgress', 'An order for this user is already in progress.');
+  } else if (status === 400) {
+    answer = invalidParameters('BankID refused the request.');
+  } else if (status === 429) {
+    const seconds = retryAfterMs && retryAfterMs > 0 ? Math.ceil(retryAfterMs / SECOND) : DEFAULT_RETRY_AFTER_SECONDS;
+    answer = new HttpError(429, 'tooManyRequests', 'Too many requests; try again shortly.', {
+      'Retry-After': String(seconds),
+    });
+  } else if (status === 408) {
+    answer = new HttpError(503, 'requestTimeout', 'BankID did not answer in time.');
+  } else if (status === 503) {
+    answer = new HttpError(503, 'maintenance', 'BankID is temporarily out of service.');
+  } else if (status === 500) {
+    answer = new HttpError(500, 'internalError', 'BankID had an internal error.');
+  } else if (CONFIG_ERROR_STATUSES.has(status)) {
+    answer = new HttpError(500, 'internalError', 'The login service is misconfigured.');
+  } else {
+    answer = new HttpError(503, 'bankidUnavailable', 'BankID cannot be reached right now.');
+  }
+  const note = CONFIG_ERROR_STATUSES.has(status)
+    ? ' (our RP configuration is broken: certificate, URL or request format)'
+    : errorCode === 'invalidParameters'
+      ? ' (order unknown to BankID, or a bug in our request)'
+      : '';
+  log(
+    `bankid-login: BankID ${call}: ${status} ${errorCode ?? '(no errorCode)'} → ${answer.status} ${answer.errorCode}${note}`,
+  );
+  return answer;
+}
+
+/**
+ * The reference host backend of CONTRACT §4 as a Fetch handler (see server/README.md). Options are
+ * checked at once: a mistake is a TypeError here, never a weaker login later.
+ */
+export function createBankIdBackend(options: BankIdBackendOptions): BankIdBackend {
+  const {
+    rp,
+    cookieKey,
+    basePath = '/api/bankid',
+    userVisibleData,
+    requirement,
+    onComplete,
+    acceptHighRisk = false,
+    deviceAddressCheck = 'refuse',
+    exposeCompletionData = false,
+    trustProxy = false,
+    collectEveryMs = 2000,
+    now = Date.now,
+    log = (line: string) => console.error(line),
+  } = options;
+  for (const method of ['auth', 'sign', 'collect', 'cancel'] as const) {
+    if (typeof rp?.[method] !== 'function') throw new TypeError(`createBankIdBackend: rp.${method} must be a function`);
+  }
+  if (!(cookieKey instanceof Uint8Array) || cookieKey.length !== 32) {
+    throw new TypeError('createBankIdBackend: cookieKey must be 32 bytes (see cookieKeyFromEnv())');
+  }
+  if (!/^(\/[A-Za-z0-9._~-]+)*\/?$/.test(basePath)) {
+    throw new TypeError('createBankIdBackend: basePath must be a plain absolute path such as "/api/bankid"');
+  }
+  if (userVisibleData === undefined) {
+    throw new TypeError(
+      'createBankIdBackend: userVisibleData is required: the text the BankID app shows, e.g. "Logga in på Shop"',
+    );
+  }
+  if (typeof userVisibleData === 'string') checkUserVisibleText(userVisibleData);
+  else if (typeof userVisibleData !== 'function') {
+    throw new TypeError('createBankIdBackend: userVisibleData must be a text or a function of the order');
+  }
+  const siteOrigin = options.publicOrigin === undefined ? null : checkPublicOrigin(options.publicOrigin);
+  if (siteOrigin === null && process.env['NODE_ENV'] === 'production') {
+    throw new TypeError(
+      "createBankIdBackend: publicOrigin is required when NODE_ENV=production (e.g. 'https://shop.example'): " +
+        'without it the Host header would decide which origin is trusted',
+    );
+  }
+  const proxyHops = trustProxy === true ? 1 : trustProxy === false ? 0 : trustProxy;
+  if (!(Number.isInteger(proxyHops) && proxyHops >= 0)) {
+    throw new TypeError('createBankIdBackend: trustProxy must be true, false or the number of trusted proxies');
+  }
+  if (deviceAddressCheck !== 'refuse' && deviceAddressCheck !== 'flag') {
+    throw new TypeError("createBankIdBackend: deviceAddressCheck must be 'refuse' or 'flag'");
+  }
+  if (!(Number.isFinite(collectEveryMs) && collectEveryMs >= 1000)) {
+    throw new TypeError('createBankIdBackend: collectEveryMs must be at least 1000 (BankID: at most one collect a second)');
+  }
+  let limits: RateLimits | null = null;
+  if (options.rateLimits !== false) {
+    const merged = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
+    limits = {
+      start: checkRule(merged.start, 'start'),
+      poll: checkRule(merged.poll, 'poll'),
+      bankIdCalls: checkRule(merged.bankIdCalls, 'bankIdCalls'),
+    };
+  }
+  const store = options.store ?? createMemoryStore({ now });
+  const { sealKey, nonceKey } = deriveKeys(cookieKey);
+  const base = basePath.replace(/\/$/, '');
+  const routes = new Map<string, Operation | 'collect' | 'cancel'>(
+    (['auth', 'sign', 'collect', 'cancel'] as const).map((op) => [`${base}/${op}`, op]),
+  );
+
+  // --- the caller ------------------------------------------------------------------------
+
+  function callerOf(request: Request, connection: ConnectionInfo): Caller {
+    const forwarded = (name: string): string | null => forwardedEntry(request.headers.get(name), proxyHops);
+    const url = new URL(request.url);
+    const proto = forwarded('x-forwarded-proto')?.toLowerCase();
+    const scheme = proto === 'https' || proto === 'http' ? proto : url.protocol.slice(0, -1);
+    let origin = siteOrigin;
+    if (origin === null) {
+      const host = forwarded('x-forwarded-host') ?? url.host;
+      origin = /^[A-Za-z0-9.:[\]-]+$/.test(host) ? originOf(`${scheme}://${host}`) : null;
+    }
+    const proxied = forwarded('x-forwarded-for');
+    const candidates = [proxied === null ? '' : plainIp(proxied), plainIp(connection.clientAddress ?? '')];
+    const address = candidates.find((ip) => ipFamily(ip) !== 0);
+    if (address === undefined) {
+      throw new Error(
+        'no client address: call backend.fetch(request, { clientAddress }) with the socket address, or set trustProxy',
+      );
+    }
+    const https = siteOrigin ? siteOrigin.startsWith('https:') : scheme === 'https';
+    const names = cookieNames(https);
+    const cookies = readCookies(
+      request.headers.get('cookie'),
+      (name) => name === names.session || name === names.device || names.isOrder(name),
+    );
+    const sessions = (cookies.get(names.session) ?? []).filter((sid) => SESSION_ID.test(sid));
+    return { origin, https, address: canonicalIp(address), names, cookies, sessions };
+  }
+
+  /**
+   * CSRF defence for a cookie-authenticated JSON API: a browser that says where the request comes
+   * from must say "this very origin". (Origin comes with every cross-origin POST; Sec-Fetch-Site
+   * from every current browser.)
+   */
+  function checkSameOrigin(headers: Headers, origin: string | null): void {
+    const claimed = headers.get('origin');
+    if (claimed !== null && (origin === null || originOf(claimed) !== origin)) {
+      throw new HttpError(403, 'forbidden', 'Cross-origin requests are not allowed.');
+    }
+    const site = headers.get('sec-fetch-site');
+    if (site !== null && site !== 'same-origin' && site !== 'none') {
+      throw new HttpError(403, 'forbidden', 'Cross-site requests are not allowed.');
+    }
+  }
+
+  // --- cookies ---------------------------------------------------------------------------
+
+  const orderCookie = (caller: Caller, name: string, state: OrderState): string =>
+    setCookieLine(name, seal(sealKey, name, encodeState(state)), {
+      sameSite: 'Strict',
+      maxAge: ORDER_TTL_MS / SECOND,
+      secure: caller.https,
+    });
+  const expiredCookie = (caller: Caller, name: string): string =>
+    setCookieLine(name, '', { sameSite: 'Strict', maxAge: 0, secure: caller.https });
+
+  /**
+   * The order sealed under `name` in one of `values`, if it is ours, intact, young, really this
+   * order's cookie, and started in one of `sessions`.
+   */
+  function openOrder(caller: Caller, name: string, values: readonly string[]): OrderState | null {
+    const t = now();
+    for (const value of values) {
+      const plain = unseal(sealKey, name, value);
+      const state = plain === null ? null : decodeState(plain);
+      if (!state || caller.names.order(state.orderRef) !== name) continue;
+      if (!(t - state.startedAt < ORDER_TTL_MS)) continue; // do not trust Max-Age alone
+      if (caller.sessions.some((sid) => sameText(sid, state.sid))) return state;
+    }
+    return null;
+  }
+
+  /** The order named in a collect/cancel body, if this browser session started it; else "No such order". */
+  function findOrder(caller: Caller, orderRef: string): { name: string; state: OrderState } {
+    const name = caller.names.order(orderRef);
+    const state = openOrder(caller, name, caller.cookies.get(name) ?? []);
+    if (!state || state.orderRef !== orderRef) throw noSuchOrder();
+    return { name, state };
+  }
+
+  /**
+   * A new order rotates the session id. The browser's other live orders move to the new id (so the
+   * element can still cancel them); unreadable, foreign and surplus order cookies are deleted, a
+   * few per answer.
+   */
+  function carryOverOrders(caller: Caller, newSid: string): string[] {
+    const live: Array<{ name: string; state: OrderState }> = [];
+    const stale: string[] = [];
+    for (const [name, values] of caller.cookies) {
+      if (!caller.names.isOrder(name)) continue;
+      const state = openOrder(caller, name, values);
+      if (state) live.push({ name, state });
+      else stale.push(name);
+    }
+    live.sort((a, b) => b.state.startedAt - a.state.startedAt);
+    // MAX_LIVE_ORDERS - 1: the order being started takes the last place.
+    for (const { name } of live.splice(MAX_LIVE_ORDERS - 1)) stale.push(name);
+    return [
+      ...live.map(({ name, state }) => orderCookie(caller, name, { ...state, sid: newSid })),
+      ...stale.slice(0, MAX_EXPIRED_PER_ANSWER).map((name) => expiredCookie(caller, name)),
+    ];
+  }
+
+  // --- limits ----------------------------------------------------------------------------
+
+  const tooMany = (waitMs: number): HttpError =>
+    new HttpError(429, 'tooManyRequests', 'Too many requests; try again shortly.', {
+      'Retry-After': String(Math.max(1, Math.ceil(waitMs / SECOND))),
+    });
+
+  /** 429 unless the caller (and, for starts, its network) has a token left. */
+  async function checkRate(kind: 'start' | 'poll', caller: Caller, withBankIdCall: boolean): Promise<void> {
+    if (!limits) return;
+    const keys = rateKeys(caller.address);
+    const buckets: TokenBucket[] = [{ key: `${kind}:${keys.user}`, ...limits[kind] }];
+    if (kind === 'start' && keys.network) {
+      buckets.push({ key: `start:${keys.network}`, burst: limits.start.burst * 4, perMinute: limits.start.perMinute * 4 });
+    }
+    if (withBankIdCall) buckets.push({ key: 'bankid', ...limits.bankIdCalls });
+    const waitMs = await store.takeTokens(buckets);
+    if (waitMs > 0) throw tooMany(waitMs);
+  }
+
+  /** True when the fleet may call BankID once more. */
+  const mayCallBankId = async (): Promise<boolean> =>
+    !limits || (await store.takeTokens([{ key: 'bankid', ...limits.bankIdCalls }])) === 0;
+
+  // --- answers ---------------------------------------------------------------------------
+
+  /** qrTime: whole seconds since the auth/sign answer arrived (BANKID-REFERENCE §5.1). */
+  const qrAt = (state: OrderState, t: number): string =>
+    qrPayload(state.qrStartToken, state.qrStartSecret, Math.max(0, Math.floor((t - state.startedAt) / SECOND)));
+
+  function pendingAnswer(state: OrderState, hintCode: string | null, t: number): Record<string, unknown> {
+    const answer: Record<string, unknown> = { orderRef: state.orderRef, status: 'pending' };
+    if (hintCode) answer['hintCode'] = hintCode;
+    // A QR code only while nobody has the order, and never for this-device orders.
+    if (state.flow === 'other-device' && (hintCode === null || QR_HINT_CODES.has(hintCode))) answer['qr'] = qrAt(state, t);
+    return answer;
+  }
+
+  // --- the endpoints ---------------------------------------------------------------------
+
+  async function start(operation: Operation, body: Record<string, unknown>, request: Request, caller: Caller, reply: Reply) {
+    const flow = body['flow'];
+    if (flow !== 'this-device' && flow !== 'other-device') {
+      throw invalidParameters('flow must be "this-device" or "other-device".');
+    }
+    const returnUrl = checkReturnUrl(body['returnUrl'], caller.origin);
+    await checkRate('start', caller, true);
+
+    let visible: ReturnType<typeof checkUserVisibleText>;
+    try {
+      visible = checkUserVisibleText(
+        typeof userVisibleData === 'string' ? userVisibleData : await userVisibleData({ operation, request }),
+      );
+    } catch (error) {
+      throw new Error(`userVisibleData: ${(error as Error).message}`);
+    }
+    const sid = randomId(); // rotated now; the new order belongs to the new id
+    const knownDevice = caller.cookies.get(caller.names.device)?.find((id) => DEVICE_ID.test(id));
+    const deviceId = knownDevice ?? randomId(32);
+    const web: NonNullable<OrderRequest['web']> = { deviceIdentifier: deviceId };
+    const domain = caller.origin === null ? '' : new URL(caller.origin).hostname;
+    if (domain.length >= 3 && domain.length <= 253) web.referringDomain = domain;
+    const userAgent = (request.headers.get('user-agent') ?? '').slice(0, MAX_USER_AGENT_LENGTH);
+    if (userAgent) web.userAgent = userAgent;
+    const orderRequest: OrderRequest = { endUserIp: caller.address, returnRisk: true, ...visible, web };
+    if (requirement) orderRequest.requirement = requirement;
+    // BankID's returnUrl is for the same device only: a phone that scanned a QR code must not be
+    // sent to this browser's page. The nonce ties the return to this session.
+    if (returnUrl && flow === 'this-device') {
+      const withNonce = withReturnNonce(returnUrl, returnNonce(nonceKey, sid));
+      if (withNonce.length <= MAX_RETURN_URL_LENGTH) orderRequest.returnUrl = withNonce;
+      else log(`bankid-login: ${operation}: the returnUrl is over ${MAX_RETURN_URL_LENGTH} characters; sent without it`);
+    }
+
+    let started: unknown;
+    try {
+      started = await rp[operation](orderRequest);
+    } catch (error) {
+      throw rpFailure(operation, error, log);
+    }
+    const startedAt = now(); // qrTime counts from the answer, not from the request
+    const { orderRef, autoStartToken, qrStartToken, qrStartSecret } = (started ?? {}) as Record<string, unknown>;
+    const tokens = [autoStartToken, qrStartToken, qrStartSecret];
+    if (
+      !(typeof orderRef === 'string' && /^[A-Za-z0-9-]{1,128}$/.test(orderRef)) ||
+      !tokens.every((token) => typeof token === 'string' && UUID.test(token))
+    ) {
+      throw rpFailure(operation, { name: 'malformed answer' }, log);
+    }
+    const state: OrderState = {
+      operation,
+      orderRef,
+      sid,
+      qrStartToken: qrStartToken as string,
+      qrStartSecret: qrStartSecret as string,
+      startedAt,
+      flow,
+      startAddress: caller.address,
+    };
+    reply.cookies.push(
+      setCookieLine(caller.names.session, sid, { sameSite: 'Lax', maxAge: ORDER_TTL_MS / SECOND, secure: caller.https }),
+      setCookieLine(caller.names.device, deviceId, {
+        sameSite: 'Lax',
+        maxAge: DEVICE_MAX_AGE_SECONDS,
+        secure: caller.https,
+      }),
+      ...carryOverOrders(caller, sid),
+      orderCookie(caller, caller.names.order(orderRef), state),
+    );
+    // Never qrStartToken or qrStartSecret: only the finished QR payload leaves the server. The
+    // autoStartToken only where the element launches the app.
+    if (flow === 'this-device') return { orderRef, autoStartToken };
+    return { orderRef, qr: qrAt(state, startedAt) };
+  }
+
+  async function collect(body: Record<string, unknown>, request: Request, caller: Caller, reply: Reply, node: ConnectionInfo['node']) {
+    const orderRef = requireOrderRef(body);
+    const { name, state } = findOrder(caller, orderRef);
+    await checkRate('poll', caller, false);
+
+    const ended = (): HttpError => {
+      reply.cookies.push(expiredCookie(caller, name));
+      return noSuchOrder();
+    };
+    // BankID asks for one collect per order about every 2 s, across the whole fleet; the element
+    // polls every second while a QR code shows. Callers without the turn get the last answer.
+    const { turn, last } = await store.collectTurn(orderRef, collectEveryMs);
+    if (last === ENDED) throw ended();
+    const lastHint = last === null || last === '' ? null : last;
+    if (!turn || !(await mayCallBankId())) return pendingAnswer(state, lastHint, now());
+
+    let result: unknown;
+    try {
+      result = await rp.collect(orderRef);
+    } catch (error) {
+      // invalidParameters: BankID no longer knows the order (or has answered its end already).
+      if (isRpError(error) && error.status === 400 && error.errorCode === 'invalidParameters') {
+        await store.recordCollect(orderRef, ENDED, ORDER_TTL_MS);
+        reply.cookies.push(expiredCookie(caller, name));
+      }
+      throw rpFailure('collect', error, log);
+    }
+    const { status, hintCode, completionData } = (result ?? {}) as Record<string, unknown>;
+    const hint = typeof hintCode === 'string' ? hintCode : null;
+    if (status === 'pending') {
+      await store.recordCollect(orderRef, hint ?? '', ORDER_TTL_MS);
+      return pendingAnswer(state, hint, now());
+    }
+    if (status === 'failed') {
+      await store.recordCollect(orderRef, ENDED, ORDER_TTL_MS);
+      reply.cookies.push(expiredCookie(caller, name));
+      return hint ? { orderRef, status: 'failed', hintCode: hint } : { orderRef, status: 'failed' };
+    }
+    if (status === 'complete' && completionData !== null && typeof completionData === 'object') {
+      await store.recordCollect(orderRef, ENDED, ORDER_TTL_MS);
+      reply.cookies.push(expiredCookie(caller, name));
+      return complete(completionData as CompletionData, state, request, caller, reply, node);
+    }
+    throw rpFailure('collect', { name: 'malformed answer' }, log);
+  }
+
+  async function complete(
+    completionData: CompletionData,
+    state: OrderState,
+    request: Request,
+    caller: Caller,
+    reply: Reply,
+    node: ConnectionInfo['node'],
+  ) {
+    const { orderRef, flow, operation } = state;
+    // Once per order in the whole fleet: a replayed order cookie, or a request racing this one, loses.
+    if (!(await store.claimOnce(`complete:${orderRef}`, ORDER_TTL_MS))) throw noSuchOrder();
+    const failed = (hintCode: string) => ({ orderRef, status: 'failed', hintCode });
+
+    // A this-device order is finished by an app on the same device as the browser, so at the same
+    // address. Elsewhere: someone else's browser started it (a forwarded autostart link).
+    const device = canonicalIp(String(completionData.device?.ipAddress ?? ''));
+    const known = [state.startAddress, caller.address];
+    const deviceIpMatches = known.includes(device)
+      ? true
+      : known.some((address) => ipFamily(address) === ipFamily(device) && ipFamily(device) !== 0)
+        ? false
+        : null;
+    if (flow === 'this-device' && deviceIpMatches === false && deviceAddressCheck === 'refuse') {
+      log(
+        `bankid-login: collect: a this-device order was completed by an app at another address than the ` +
+          'browser that started it → failed deviceMismatch (a forwarded autostart link?)',
+      );
+      return failed('deviceMismatch');
+    }
+    if (completionData.risk === 'high' && !acceptHighRisk) {
+      log('bankid-login: collect: BankID rated the order risk high → failed highRisk');
+      return failed('highRisk');
+    }
+
+    let extra: unknown;
+    if (onComplete) {
+      const completion: Completion = {
+        orderRef,
+        operation,
+        flow,
+        completionData,
+        deviceIpMatches,
+        startAddress: state.startAddress,
+        clientAddress: caller.address,
+      };
+      try {
+        extra = await onComplete(completion, request, { headers: reply.headers, ...(node ? { node } : {}) });
+      } catch (error) {
+        // The order is used up at BankID either way; the user starts again.
+        log(`bankid-login: onComplete threw (${String((error as Error)?.name ?? 'error').slice(0, 40)}) → failed internalError`);
+        return failed('internalError');
+      }
+    }
+    const answer: Record<string, unknown> = extra !== null && typeof extra === 'object' ? { ...extra } : {};
+    Object.assign(answer, { orderRef, status: 'complete' });
+    if (exposeCompletionData) answer['completionData'] = completionData;
+    return answer;
+  }
+
+  async function cancel(body: Record<string, unknown>, caller: Caller, reply: Reply) {
+    const orderRef = requireOrderRef(body);
+    const { name } = findOrder(caller, orderRef);
+    await checkRate('poll', caller, true);
+    try {
+      await rp.cancel(orderRef);
+    } catch (error) {
+      // invalidParameters: already ended or cancelled at BankID, which is what we wanted.
+      if (!(isRpError(error) && error.status === 400 && error.errorCode === 'invalidParameters')) {
+        throw rpFailure('cancel', error, log);
+      }
+    }
+    await store.recordCollect(orderRef, ENDED, ORDER_TTL_MS);
+    reply.cookies.push(expiredCookie(caller, name));
+    return {};
+  }
+
+  async function handle(request: Request, connection: ConnectionInfo = {}): Promise<Response | null> {
+    let operation: Operation | 'collect' | 'cancel' | undefined;
+    try {
+      operation = routes.get(new URL(request.url).pathname);
+    } catch {
+      operation = undefined;
+    }
+    if (!operation) return null;
+    const reply: Reply = { cookies: [], headers: new Headers() };
+    let response: Response;
+    try {
+      if (request.method !== 'POST') throw new HttpError(405, 'methodNotAllowed', 'Use POST.', { Allow: 'POST' });
+      if (!isJsonContentType(request.headers)) {
+        throw new HttpError(415, 'unsupportedMediaType', 'Send the body as application/json.');
+      }
+      const caller = callerOf(request, connection);
+      checkSameOrigin(request.headers, caller.origin);
+      const body = await readJsonObject(request, MAX_BODY_BYTES);
+      const answer =
+        operation === 'collect'
+          ? await collect(body, request, caller, reply, connection.node)
+          : operation === 'cancel'
+            ? await cancel(body, caller, reply)
+            : await start(operation, body, request, caller, reply);
+      response = jsonResponse(200, answer);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        response = errorResponse(error);
+      } else {
+        log(`bankid-login: ${operation}: internal error: ${String((error as Error)?.message ?? error).slice(0, 200)}`);
+        response = errorResponse(new HttpError(500, 'internalError', 'Something went wrong on the server.'));
+      }
+    }
+    reply.headers.forEach((value, name) => {
+      if (name !== 'set-cookie' && name !== 'content-type' && name !== 'content-length') response.headers.set(name, value);
+    });
+    for (const line of [...reply.cookies, ...reply.headers.getSetCookie()]) response.headers.append('Set-Cookie', line);
+    return response;
+  }
+
+  function verifyReturn(request: Request | IncomingMessage): boolean {
+    const isFetch = typeof (request as Request).headers?.get === 'function';
+    const url = isFetch ? (request as Request).url : ((request as IncomingMessage).url ?? '/');
+    const cookieHeader = isFetch
+      ? (request as Request).headers.get('cookie')
+      : ((request as IncomingMessage).headers.cookie ?? null);
+    let nonce: string | null;
+    try {
+      nonce = new URL(url, 'http://return.invalid').searchParams.get(RETURN_NONCE_PARAM);
+    } catch {
+      return false;
+    }
+    if (!nonce) return false;
+    const sessions = readCookies(cookieHeader, (name) => name === `__Host-${SESSION_NAME}` || name === SESSION_NAME);
+    return [...sessions.values()]
+      .flat()
+      .some((sid) => SESSION_ID.test(sid) && sameText(nonce, returnNonce(nonceKey, sid)));
+  }
+
+  return {
+    fetch: handle,
+    nodeListener: toNodeListener(handle, {
+      maxBodyBytes: MAX_BODY_BYTES,
+      handles: (pathname) => routes.has(pathname),
+    }),
+    verifyReturn,
+  };
+}
+
+function requireOrderRef(body: Record<string, unknown>): string {
+  const { orderRef } = body;
+  if (typeof orderRef !== 'string' || orderRef.length === 0 || orderRef.length > MAX_ORDER_REF_LENGTH) {
+    throw invalidParameters(`orderRef must be a string of 1–${MAX_ORDER_REF_LENGTH} characters.`);
+  }
+  return orderRef;
+}
+
+/**
+ * The body's returnUrl: a URL on our own origin (its fragment dropped), or exactly one of the iOS
+ * browser schemes; undefined when there is none. Anything else would let anyone use us to send
+ * users, and our nonce, elsewhere.
+ */
+function checkReturnUrl(value: unknown, origin: string | null): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && BROWSER_RETURN_SCHEMES.has(value)) return value;
+  const bad = (): HttpError => invalidParameters('returnUrl must be a URL on this site, googlechromes:// or firefox://.');
+  if (typeof value !== 'string' || value.length > 2048 || origin === null) throw bad();
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw bad();
+  }
+  if (url.origin !== origin) throw bad();
+  url.hash = '';
+  return url.href;
+}
+
+/** The nonce goes on http(s) return URLs only; a browser scheme has nowhere to carry it. */
+function withReturnNonce(returnUrl: string, nonce: string): string {
+  if (BROWSER_RETURN_SCHEMES.has(returnUrl)) return returnUrl;
+  const url = new URL(returnUrl);
+  url.searchParams.set(RETURN_NONCE_PARAM, nonce);
+  return url.href;
+}

@@ -1,0 +1,229 @@
+// The small HTTP toolkit shared by the backend, the simulator and the demo: JSON answers in
+// BankID's error shape, bounded JSON bodies, and the one adapter between node:http and the Fetch
+// API, so every handler in the project is written once as `(Request) → Response`.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+
+/** An answer other than 200, in BankID's error shape `{errorCode, details}`. */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  constructor(
+    readonly status: number,
+    readonly errorCode: string,
+    readonly details: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(details);
+  }
+}
+
+/** 400 invalidParameters, BankID's answer for a request it cannot use. */
+export const invalidParameters = (details: string): HttpError => new HttpError(400, 'invalidParameters', details);
+
+/** A JSON answer that no cache keeps and no browser sniffs. */
+export function jsonResponse(status: number, body: unknown, headers?: Record<string, string>): Response {
+  const answer = new Response(JSON.stringify(body), {
+    status,
+    headers: {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    },
+  });
+  for (const [name, value] of Object.entries(headers ?? {})) answer.headers.set(name, value);
+  return answer;
+}
+
+export const errorResponse = (error: HttpError): Response =>
+  jsonResponse(error.status, { errorCode: error.errorCode, details: error.details }, error.headers);
+
+/** `application/json` with any charset: a cross-site form can never send that without CORS. */
+export function isJsonContentType(headers: Headers): boolean {
+  const type = (headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  return type === 'application/json';
+}
+
+const tooLarge = (): HttpError =>
+  new HttpError(413, 'invalidParameters', 'The request body is too large.', { Connection: 'close' });
+
+/**
+ * The body as a JSON object, reading at most `maxBytes` (a declared or streamed overflow is 413).
+ * An empty body is `{}` only when `emptyIsObject` says so.
+ */
+export async function readJsonObject(
+  request: Request,
+  maxBytes: number,
+  { emptyIsObject = false } = {},
+): Promise<Record<string, unknown>> {
+  if (Number(request.headers.get('content-length')) > maxBytes) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const chunk = await reader.read().catch(() => {
+        throw invalidParameters('The request body could not be read.');
+      });
+      if (chunk.done) break;
+      size += chunk.value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(chunk.value);
+    }
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text === '' && emptyIsObject) return {};
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw invalidParameters('The request body is not valid JSON.');
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw invalidParameters('The request body must be a JSON object.');
+  }
+  return body as Record<string, unknown>;
+}
+
+/** The path of a URL (absolute, or path and query), or null if it does not parse. */
+export function pathOf(url: string | undefined): string | null {
+  try {
+    return new URL(url ?? '/', 'http://path.invalid').pathname;
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// node:http ↔ Fetch API
+
+/** What a handler learns about the connection besides the request itself. */
+export interface ConnectionInfo {
+  /** The socket's peer address (before any proxy header is considered). */
+  clientAddress?: string;
+  /** The node:http objects, when the request came through toNodeListener. */
+  node?: { req: IncomingMessage; res: ServerResponse };
+}
+
+export type FetchHandler = (request: Request, connection: ConnectionInfo) => Promise<Response | null>;
+
+/** A listener for node:http, and middleware for Express, Connect and Fastify's middie. */
+export type NodeListener = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
+
+export interface NodeListenerOptions {
+  /** Bodies larger than this are refused with 413 before the handler runs. */
+  maxBodyBytes: number;
+  /** Paths the handler may answer; others go to `next()` (or 404) without reading the body. */
+  handles?: (pathname: string) => boolean;
+}
+
+/**
+ * Serves a Fetch handler on node:http. A handler answer of null means "not mine": the request goes
+ * to `next()` when there is one, else it gets 404.
+ */
+export function toNodeListener(handle: FetchHandler, options: NodeListenerOptions): NodeListener {
+  return (req, res, next) => {
+    void serveNode(handle, options, req, res, next);
+  };
+}
+
+async function serveNode(
+  handle: FetchHandler,
+  { maxBodyBytes, handles }: NodeListenerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: ((error?: unknown) => void) | undefined,
+): Promise<void> {
+  const notMine = (): void => {
+    if (next) next();
+    else void writeNodeResponse(res, jsonResponse(404, { errorCode: 'notFound', details: 'No such endpoint.' }));
+  };
+  const pathname = pathOf(req.url);
+  if (pathname === null || (handles && !handles(pathname))) return notMine();
+  let answer: Response | null;
+  try {
+    const request = await requestFromNode(req, maxBodyBytes);
+    const clientAddress = req.socket.remoteAddress;
+    answer = await handle(request, { ...(clientAddress ? { clientAddress } : {}), node: { req, res } });
+  } catch (error) {
+    answer = error instanceof HttpError ? errorResponse(error) : null;
+    if (!answer) {
+      console.error('bankid-login: unexpected error in a request handler:', error);
+      answer = jsonResponse(500, { errorCode: 'internalError', details: 'Something went wrong on the server.' });
+    }
+  }
+  if (answer === null) return notMine();
+  await writeNodeResponse(res, answer);
+}
+
+/** The node request as a Fetch `Request`, with its body read (at most `maxBodyBytes`). */
+export async function requestFromNode(req: IncomingMessage, maxBodyBytes: number): Promise<Request> {
+  const scheme = (req.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http';
+  const host = /^[A-Za-z0-9.:[\]-]{1,255}$/.test(req.headers.host ?? '') ? req.headers.host : 'localhost.invalid';
+  const target = req.url ?? '/';
+  let url: URL;
+  try {
+    url = target.startsWith('/') ? new URL(`${scheme}://${host}${target}`) : new URL(target);
+  } catch {
+    throw invalidParameters('The request URL is not valid.');
+  }
+  const headers = new Headers();
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    if (!name.startsWith(':')) headers.append(name, req.rawHeaders[i + 1] as string);
+  }
+  const method = req.method ?? 'GET';
+  const body = method === 'GET' || method === 'HEAD' ? null : await nodeBody(req, maxBodyBytes);
+  return new Request(url, { method, headers, body });
+}
+
+/**
+ * The request body, at most `limit` bytes. If a body parser (Express's `express.json()`) already
+ * read the stream, its `req.body` is used instead.
+ */
+async function nodeBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  const parsed = (req as IncomingMessage & { body?: unknown }).body;
+  if (req.readableEnded && parsed !== undefined) {
+    const bytes = typeof parsed === 'string' || parsed instanceof Uint8Array ? parsed : JSON.stringify(parsed);
+    const buffer = Buffer.from(bytes);
+    if (buffer.length > limit) throw tooLarge();
+    return buffer;
+  }
+  if (Number(req.headers['content-length']) > limit) throw tooLarge();
+  // Listeners rather than an async iterator: leaving the iterator early destroys the socket, and
+  // the 413 still has to reach the client.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (settle: () => void): void => {
+      req.off('data', onData).off('end', onEnd).off('error', onGone).off('close', onGone);
+      settle();
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) stop(() => reject(tooLarge()));
+      else chunks.push(chunk);
+    };
+    const onEnd = (): void => stop(() => resolve(Buffer.concat(chunks)));
+    const onGone = (): void => stop(() => reject(invalidParameters('The request body could not be read.')));
+    req.on('data', onData).on('end', onEnd).on('error', onGone).on('close', onGone);
+  });
+}
+
+/** Writes a Fetch `Response` on a node response, keeping Set-Cookie lines set before it. */
+export async function writeNodeResponse(res: ServerResponse, answer: Response): Promise<void> {
+  if (res.headersSent || res.destroyed) return;
+  const body = Buffer.from(await answer.arrayBuffer());
+  const earlier = res.getHeader('set-cookie');
+  const cookies = [...(earlier === undefined ? [] : [earlier].flat().map(String)), ...answer.headers.getSetCookie()];
+  answer.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') res.setHeader(name, value);
+  });
+  if (cookies.length > 0) res.setHeader('Set-Cookie', cookies);
+  res.setHeader('Content-Length', body.length);
+  res.writeHead(answer.status);
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
+}

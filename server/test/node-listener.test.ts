@@ -1,0 +1,113 @@
+// backend.nodeListener on real sockets: node:http, middleware chains (next), bodies already parsed
+// by express.json(), streamed bodies over the limit, cookies set before us.
+
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createBankIdBackend } from '../index.js';
+import { API, KEY, completionData, fakeBankId } from './support.js';
+
+const servers: Server[] = [];
+after(() => Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve)))));
+
+async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<number> {
+  const server = createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+/** A raw request, so bodies can be streamed without a Content-Length. */
+function send(
+  port: number,
+  path: string,
+  { method = 'POST', body, headers = {} }: { method?: string; body?: string | string[]; headers?: Record<string, string> },
+): Promise<{ status: number; headers: IncomingMessage['headers']; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    for (const part of [body ?? []].flat()) req.write(part);
+    req.end();
+  });
+}
+
+const json = { 'Content-Type': 'application/json' };
+
+describe('nodeListener', () => {
+  const bankid = fakeBankId();
+  const seen: Array<{ address: string; hasNode: boolean }> = [];
+  const backend = createBankIdBackend({
+    rp: bankid.rp,
+    cookieKey: KEY,
+    userVisibleData: 'Logga in',
+    log: () => {},
+    rateLimits: false,
+    onComplete: (completion, _request, reply) => {
+      seen.push({ address: completion.clientAddress, hasNode: reply.node?.req.url === `${API}/collect` });
+      return { welcome: true };
+    },
+  });
+
+  test('on plain node:http: our paths are answered, the client address comes from the socket, others get 404', async () => {
+    const port = await listen(backend.nodeListener);
+    const start = await send(port, `${API}/auth`, { body: '{"flow":"other-device"}', headers: json });
+    assert.equal(start.status, 200);
+    assert.equal(bankid.last('auth')['endUserIp'], '127.0.0.1');
+    assert.equal(start.headers['set-cookie']?.length, 3);
+    assert.equal(start.headers['cache-control'], 'no-store');
+    const other = await send(port, '/elsewhere', { method: 'GET' });
+    assert.equal(other.status, 404);
+  });
+
+  test('as middleware: other paths go to next() untouched; cookies set earlier in the chain are kept', async () => {
+    const port = await listen((req, res) => {
+      res.setHeader('Set-Cookie', 'host-cookie=1; Path=/');
+      backend.nodeListener(req, res, () => {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end('the host page');
+      });
+    });
+    assert.equal((await send(port, '/page', { method: 'GET' })).text, 'the host page');
+    const start = await send(port, `${API}/auth`, { body: '{"flow":"this-device"}', headers: json });
+    assert.equal(start.status, 200);
+    assert.ok(start.headers['set-cookie']?.includes('host-cookie=1; Path=/'));
+    assert.equal(start.headers['set-cookie']?.length, 4);
+  });
+
+  test('after a body parser (express.json()) read the stream, req.body is used; onComplete sees the node objects', async () => {
+    const port = await listen((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        (req as IncomingMessage & { body?: unknown }).body = JSON.parse(Buffer.concat(chunks).toString() || '{}');
+        backend.nodeListener(req, res);
+      });
+    });
+    const start = await send(port, `${API}/auth`, { body: '{"flow":"other-device"}', headers: json });
+    assert.equal(start.status, 200);
+    const cookie = (start.headers['set-cookie'] ?? []).map((line) => line.split(';')[0]).join('; ');
+    const { orderRef } = JSON.parse(start.text) as { orderRef: string };
+    bankid.queue('collect', { orderRef, status: 'complete', completionData: completionData() });
+    const done = await send(port, `${API}/collect`, { body: JSON.stringify({ orderRef }), headers: { ...json, Cookie: cookie } });
+    assert.deepEqual(JSON.parse(done.text), { welcome: true, orderRef, status: 'complete' });
+    assert.deepEqual(seen.at(-1), { address: '127.0.0.1', hasNode: true });
+  });
+
+  test('a body over 4 KB → 413 with Connection: close, declared or streamed in chunks', async () => {
+    const port = await listen(backend.nodeListener);
+    const declared = await send(port, `${API}/auth`, { body: 'x'.repeat(5000), headers: json });
+    assert.equal(declared.status, 413);
+    const streamed = await send(port, `${API}/auth`, {
+      body: Array(10).fill('x'.repeat(1000)),
+      headers: { ...json, 'Transfer-Encoding': 'chunked' },
+    });
+    assert.equal(streamed.status, 413);
+    assert.equal(streamed.headers['connection'], 'close');
+    assert.equal(JSON.parse(streamed.text).errorCode, 'invalidParameters');
+  });
+});
