@@ -205,3 +205,4 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     throw error;
   }
 }
+export { checkBackend, type CheckOptions, type CheckResult } from './checker.js';

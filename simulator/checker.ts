@@ -1,0 +1,411 @@
+// The backend checker: drives any host backend of CONTRACT §4, in any language, the way the
+// element and the user's BankID app would, against this simulator, and says what holds.
+//
+// The backend must be configured against the simulator (its RP URL, client certificate and CA).
+// The checker plays two browsers (two cookie jars), and the user's app through the simulator's
+// app API. It starts five orders, the default burst of the reference backend's per-client limit,
+// and waits out a 429 when it gets one.
+
+import { randomUUID } from 'node:crypto';
+
+export interface CheckOptions {
+  /** The backend's base URL, e.g. http://localhost:8080/api/bankid */
+  api: string;
+  /** The simulator's app API URL, as `bankid-login-simulator` prints it. */
+  simulator: string;
+  /** The page's origin as the backend knows it; default the origin of `api`. */
+  origin?: string;
+  /** Which order kind to log in with; default 'auth'. */
+  operation?: 'auth' | 'sign';
+  /** Reported as each check ends. */
+  onResult?: (result: CheckResult) => void;
+}
+
+export interface CheckResult {
+  name: string;
+  passed: boolean;
+  /** Why it failed (empty when it passed). */
+  why: string;
+}
+
+interface Answer {
+  status: number;
+  json: Record<string, unknown> | null;
+  text: string;
+  setCookies: string[];
+  headers: Headers;
+}
+
+interface SimulatorOrder {
+  orderRef: string;
+  status: string;
+  hintCode: string | null;
+  qr: string | null;
+  pickedUpBy: string | null;
+  rpCollects: number[];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const QR_PAYLOAD = /^bankid\.[0-9a-f-]{36}\.(0|[1-9][0-9]*)\.[0-9a-f]{64}$/;
+/** A little under BankID's 2 s, for the jitter of two clocks. */
+const MIN_COLLECT_GAP_MS = 1800;
+const REQUEST_TIMEOUT_MS = 10_000;
+const MAX_RETRY_AFTER_MS = 30_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A failed expectation inside a check; its message is the "why". */
+class CheckFailure extends Error {}
+function expect(condition: unknown, why: string): asserts condition {
+  if (!condition) throw new CheckFailure(why);
+}
+
+/** One browser: a cookie jar, and the headers a same-origin fetch of the element sends. */
+class Browser {
+  constructor(
+    private readonly api: URL,
+    private readonly origin: string,
+    /** Every answer body and header line, for the leak check. */
+    private readonly seen: string[],
+    private readonly jar = new Map<string, string>(),
+  ) {}
+
+  /** The same browser, its answers logged elsewhere (the complete answer is the host's business). */
+  loggingTo(seen: string[]): Browser {
+    return new Browser(this.api, this.origin, seen, this.jar);
+  }
+
+  async post(path: string, body: string, headers: Record<string, string> = {}): Promise<Answer> {
+    const url = new URL(path, `${this.api.href.replace(/\/?$/, '/')}`);
+    const cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const response = await fetch(url, {
+      method: 'POST',
+      redirect: 'manual',
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json',
+        Origin: this.origin,
+        'Sec-Fetch-Site': 'same-origin',
+        'Sec-Fetch-Mode': 'cors',
+        'User-Agent': 'Mozilla/5.0 (bankid-login-check)',
+        ...(cookie ? { Cookie: cookie } : {}),
+        ...headers,
+      },
+      body,
+    });
+    const setCookies = response.headers.getSetCookie();
+    for (const line of setCookies) {
+      const [pair = ''] = line.split(';');
+      const eq = pair.indexOf('=');
+      if (eq <= 0) continue;
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      if (/;\s*max-age=(0|-\d+)\s*(;|$)/i.test(line) || /;\s*expires=[^;]*19[0-9]{2}/i.test(line) || value === '') {
+        this.jar.delete(name);
+      } else {
+        this.jar.set(name, value);
+      }
+    }
+    const text = await response.text();
+    const headerText: string[] = [];
+    response.headers.forEach((value, name) => headerText.push(`${name}: ${value}`));
+    this.seen.push(text, ...headerText);
+    let json: Record<string, unknown> | null = null;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
+    } catch {
+      json = null;
+    }
+    return { status: response.status, json, text, setCookies, headers: response.headers };
+  }
+
+  json(path: string, body: unknown): Promise<Answer> {
+    return this.post(path, JSON.stringify(body));
+  }
+}
+
+/** The user's app and the simulator's own view, over the app API. */
+class SimulatorApp {
+  constructor(private readonly base: URL) {}
+
+  private async call(operation: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+    const response = await fetch(new URL(operation, this.base), {
+      method: body === undefined ? 'GET' : 'POST',
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    if (response.status >= 400 && response.status !== 409) {
+      throw new Error(`the simulator's app API answered ${response.status} to ${operation}: ${String(json['details'] ?? '')}`);
+    }
+    return { status: response.status, json };
+  }
+
+  async orders(): Promise<SimulatorOrder[]> {
+    return (await this.call('orders')).json['orders'] as SimulatorOrder[];
+  }
+  async order(orderRef: string): Promise<SimulatorOrder | undefined> {
+    return (await this.orders()).find((order) => order.orderRef === orderRef);
+  }
+  act(operation: string, body: Record<string, unknown>) {
+    return this.call(operation, body);
+  }
+  async leaks(text: string): Promise<Array<{ orderRef: string; field: string }>> {
+    return (await this.call('leaks', { text })).json['leaks'] as Array<{ orderRef: string; field: string }>;
+  }
+  inject(setting: Record<string, unknown>) {
+    return this.call('inject', setting);
+  }
+}
+
+const short = (text: string): string => text.replace(/\s+/g, ' ').slice(0, 120);
+const describeAnswer = (answer: Answer): string => `${answer.status} ${short(answer.text)}`;
+
+/**
+ * Runs every check against the backend at `api`; resolves with one result per check. Throws only
+ * when the simulator's app API cannot be reached at all.
+ */
+export async function checkBackend(options: CheckOptions): Promise<CheckResult[]> {
+  const api = new URL(options.api);
+  const origin = options.origin ?? api.origin;
+  const operation = options.operation ?? 'auth';
+  const sim = new SimulatorApp(new URL(options.simulator.replace(/\/?$/, '/')));
+  await sim.orders(); // fails fast with a clear error when the simulator is not there
+  const seenBeforeComplete: string[] = [];
+  const results: CheckResult[] = [];
+  const newBrowser = (seen: string[] = seenBeforeComplete) => new Browser(api, origin, seen);
+
+  async function check(name: string, run: () => Promise<void>): Promise<void> {
+    let result: CheckResult;
+    try {
+      await run();
+      result = { name, passed: true, why: '' };
+    } catch (error) {
+      const why = error instanceof CheckFailure ? error.message : `error: ${(error as Error)?.message ?? String(error)}`;
+      result = { name, passed: false, why };
+    }
+    results.push(result);
+    options.onResult?.(result);
+  }
+
+  /** POST {operation} with a flow; waits out one 429 (the per-client limit) and tries again. */
+  async function start(browser: Browser, flow: 'this-device' | 'other-device'): Promise<Answer> {
+    let answer = await browser.json(operation, { flow });
+    if (answer.status === 429) {
+      const seconds = Number(answer.headers.get('retry-after'));
+      await sleep(Math.min(MAX_RETRY_AFTER_MS, Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 6000));
+      answer = await browser.json(operation, { flow });
+    }
+    return answer;
+  }
+
+  async function collectUntil(
+    browser: Browser,
+    orderRef: string,
+    done: (answer: Answer) => boolean,
+    what: string,
+    ms = 8000,
+  ): Promise<Answer> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const answer = await browser.json('collect', { orderRef });
+      if (done(answer)) return answer;
+      expect(Date.now() < deadline, `no ${what} within ${ms / 1000} s; last answer ${describeAnswer(answer)}`);
+      await sleep(answer.status === 429 ? 1000 : 500);
+    }
+  }
+
+  const isFinal = (status: string) => (answer: Answer) => answer.status === 200 && answer.json?.['status'] === status;
+
+  // --- the QR login, with the checks that need a live QR order ---------------------------
+
+  const qrBrowser = newBrowser();
+  let qrOrder: string | null = null;
+  let qrLoggedIn = false;
+
+  await check(`start, other device: 200 {orderRef, qr} with a QR code BankID's app accepts`, async () => {
+    const answer = await start(qrBrowser, 'other-device');
+    expect(answer.status === 200 && answer.json, `expected 200 with a JSON object, got ${describeAnswer(answer)}`);
+    const { orderRef, qr, autoStartToken } = answer.json;
+    expect(typeof orderRef === 'string' && orderRef !== '', 'no orderRef in the answer');
+    qrOrder = orderRef;
+    expect(typeof qr === 'string' && QR_PAYLOAD.test(qr), `qr is not a BankID QR payload: ${short(String(qr))}`);
+    expect(autoStartToken === undefined, 'an other-device answer should not carry the autoStartToken');
+    const verdict = await sim.act('check-qr', { payload: qr });
+    expect(verdict.json['ok'] === true, `the app refuses this QR code: ${String(verdict.json['message'])}`);
+    expect((verdict.json['orderRef'] as string) === orderRef, 'the QR code belongs to another order');
+  });
+
+  await check('another session cannot collect or cancel the order', async () => {
+    expect(qrOrder, 'no order to try (the start failed)');
+    const stranger = newBrowser();
+    const collect = await stranger.json('collect', { orderRef: qrOrder });
+    expect(collect.status >= 400 && collect.status < 500, `a stranger's collect got ${describeAnswer(collect)}`);
+    const cancel = await stranger.json('cancel', { orderRef: qrOrder });
+    expect(cancel.status >= 400 && cancel.status < 500, `a stranger's cancel got ${describeAnswer(cancel)}`);
+    const order = await sim.order(qrOrder);
+    expect(order?.status === 'pending', `the order is ${order?.status ?? 'gone'} at BankID after the stranger's cancel`);
+  });
+
+  // One stretch of polling, four times a second for 4.5 s, serves two checks.
+  const polled: Array<{ answer: Answer; verdict: Record<string, unknown> | null }> = [];
+  let collectsBefore = 0;
+  if (qrOrder) {
+    collectsBefore = (await sim.order(qrOrder))?.rpCollects.length ?? 0;
+    const until = Date.now() + 4500;
+    while (Date.now() < until) {
+      const answer = await qrBrowser.json('collect', { orderRef: qrOrder });
+      const qr = answer.json?.['qr'];
+      const verdict = typeof qr === 'string' ? (await sim.act('check-qr', { payload: qr })).json : null;
+      polled.push({ answer, verdict });
+      await sleep(250);
+    }
+  }
+
+  await check('the QR code is new every second and always valid', async () => {
+    expect(qrOrder, 'no order to poll');
+    const codes = new Set<string>();
+    for (const { answer, verdict } of polled) {
+      if (answer.status === 429) continue; // the backend's own poll limit: fine
+      expect(answer.status === 200 && answer.json?.['status'] === 'pending', `collect got ${describeAnswer(answer)}`);
+      expect(verdict, 'a pending collect of an unscanned QR order has no qr');
+      expect(verdict['ok'] === true, `a collect's QR code is refused by the app: ${String(verdict['message'])}`);
+      codes.add(String(answer.json['qr']));
+    }
+    expect(codes.size >= 4, `only ${codes.size} different QR codes in 4.5 s`);
+  });
+
+  await check("BankID's collect is called at most once per 2 s for an order", async () => {
+    expect(qrOrder, 'no order to poll');
+    const times = (await sim.order(qrOrder))?.rpCollects ?? [];
+    expect(times.length > collectsBefore, 'the backend never asked BankID while the browser polled');
+    const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+    const shortest = Math.min(...gaps);
+    expect(gaps.length === 0 || shortest >= MIN_COLLECT_GAP_MS, `two BankID collects only ${shortest} ms apart`);
+  });
+
+  await check('the QR login completes: scan, identify, collect → complete', async () => {
+    expect(qrOrder, 'no order to log in with');
+    const current = await qrBrowser.json('collect', { orderRef: qrOrder });
+    const payload = current.json?.['qr'];
+    expect(typeof payload === 'string', `no QR code to scan: ${describeAnswer(current)}`);
+    const scan = await sim.act('scan', { payload });
+    expect(scan.json['ok'] === true, `the app could not scan the page's QR code: ${String(scan.json['message'])}`);
+    await collectUntil(qrBrowser, qrOrder, (a) => a.status === 200 && a.json?.['hintCode'] === 'userSign', 'userSign');
+    const scanned = await qrBrowser.json('collect', { orderRef: qrOrder });
+    expect(!('qr' in (scanned.json ?? {})), 'a QR code is still sent after the app has the order');
+    const identify = await sim.act('identify', { orderRef: qrOrder });
+    expect(identify.json['ok'] === true, `the app could not identify: ${String(identify.json['message'])}`);
+    const done = await collectUntil(qrBrowser.loggingTo([]), qrOrder, isFinal('complete'), 'complete');
+    expect(done.json?.['orderRef'] === qrOrder, 'the complete answer names another orderRef');
+    qrLoggedIn = true;
+  });
+
+  await check('a completed order cannot be collected again (a replayed request gets 4xx)', async () => {
+    expect(qrOrder && qrLoggedIn, 'the QR login did not complete');
+    await sleep(2100);
+    const again = await qrBrowser.json('collect', { orderRef: qrOrder });
+    expect(again.status >= 400 && again.status < 500, `the second collect got ${describeAnswer(again)}`);
+  });
+
+  // --- this device ----------------------------------------------------------------------
+
+  await check('the this-device login completes: autoStartToken, open, identify, collect → complete', async () => {
+    const browser = newBrowser();
+    const answer = await start(browser, 'this-device');
+    expect(answer.status === 200 && answer.json, `expected 200 with a JSON object, got ${describeAnswer(answer)}`);
+    const { orderRef, autoStartToken, qr } = answer.json;
+    expect(typeof orderRef === 'string', 'no orderRef');
+    expect(typeof autoStartToken === 'string' && UUID.test(autoStartToken), 'autoStartToken is missing or not a UUID');
+    expect(qr === undefined, 'a this-device answer should not carry a QR code');
+    const open = await sim.act('open', { autoStartToken });
+    expect(open.json['ok'] === true, `the app could not open the order: ${String(open.json['message'])}`);
+    await sim.act('identify', { orderRef });
+    const done = await collectUntil(browser.loggingTo([]), orderRef, isFinal('complete'), 'complete');
+    expect(done.json?.['orderRef'] === orderRef, 'the complete answer names another orderRef');
+  });
+
+  await check("the user's cancel in the app comes back as failed userCancel", async () => {
+    const browser = newBrowser();
+    const answer = await start(browser, 'this-device');
+    expect(answer.status === 200 && answer.json, `start got ${describeAnswer(answer)}`);
+    const { orderRef, autoStartToken } = answer.json;
+    await sim.act('open', { autoStartToken });
+    await sim.act('cancel', { orderRef });
+    const failed = await collectUntil(browser, orderRef as string, isFinal('failed'), 'failed');
+    expect(failed.json?.['hintCode'] === 'userCancel', `hintCode ${String(failed.json?.['hintCode'])}, expected userCancel`);
+  });
+
+  await check('cancel works: 2xx, the order is cancelled at BankID, later collects get 4xx', async () => {
+    const browser = newBrowser();
+    const answer = await start(browser, 'other-device');
+    expect(answer.status === 200 && answer.json, `start got ${describeAnswer(answer)}`);
+    const orderRef = answer.json['orderRef'] as string;
+    const cancel = await browser.json('cancel', { orderRef });
+    expect(cancel.status >= 200 && cancel.status < 300, `cancel got ${describeAnswer(cancel)}`);
+    const order = await sim.order(orderRef);
+    expect(order === undefined || order.status !== 'pending', 'the order is still pending at BankID');
+    const after = await browser.json('collect', { orderRef });
+    expect(after.status >= 400 && after.status < 500, `a collect after cancel got ${describeAnswer(after)}`);
+  });
+
+  await check("BankID's errors come back in CONTRACT §4's shapes (maintenance → 5xx {errorCode})", async () => {
+    await sim.inject({ error: 'maintenance', endpoints: ['auth', 'sign'], count: 1 });
+    try {
+      const answer = await start(newBrowser(), 'other-device');
+      expect(answer.status >= 500 && answer.status < 600, `a start during maintenance got ${describeAnswer(answer)}`);
+      expect(typeof answer.json?.['errorCode'] === 'string', `no errorCode in ${short(answer.text)}`);
+    } finally {
+      await sim.inject({ error: null, delayMs: 0 });
+    }
+  });
+
+  // --- requests a browser on another site could send --------------------------------------
+
+  async function refusedWithoutOrder(send: () => Promise<Answer>, what: string): Promise<void> {
+    const before = (await sim.orders()).length;
+    const answer = await send();
+    expect(answer.status >= 400 && answer.status < 500, `${what} got ${describeAnswer(answer)}`);
+    expect((await sim.orders()).length === before, `${what} made an order at BankID`);
+  }
+
+  await check('cross-site requests are refused (Origin of another site, Sec-Fetch-Site cross-site)', async () => {
+    const browser = newBrowser();
+    const body = JSON.stringify({ flow: 'other-device' });
+    await refusedWithoutOrder(
+      () => browser.post(operation, body, { Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' }),
+      'a cross-site fetch',
+    );
+  });
+
+  await check('a cross-site form post (not JSON) is refused', async () => {
+    const browser = newBrowser();
+    await refusedWithoutOrder(
+      () =>
+        browser.post(operation, 'flow=other-device', {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Origin: 'https://evil.example',
+          'Sec-Fetch-Site': 'cross-site',
+          'Sec-Fetch-Mode': 'navigate',
+        }),
+      'a form post',
+    );
+  });
+
+  await check('an unknown orderRef gets 4xx', async () => {
+    const answer = await newBrowser().json('collect', { orderRef: randomUUID() });
+    expect(answer.status >= 400 && answer.status < 500, `got ${describeAnswer(answer)}`);
+  });
+
+  await check('no qrStartSecret and no personal data reach the browser before complete', async () => {
+    expect(qrOrder, 'no answers to look at (the start failed)');
+    const leaks = await sim.leaks(seenBeforeComplete.join('\n'));
+    const fields = [...new Set(leaks.map((leak) => leak.field))];
+    expect(leaks.length === 0, `found ${fields.join(', ')} in the answers (bodies or headers)`);
+  });
+
+  return results;
+}

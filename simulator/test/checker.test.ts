@@ -1,0 +1,179 @@
+// bankid-login-check against our own backend (every check passes) and against deliberately broken
+// variants of it, each of which must fail its check with a line that says why.
+
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import {
+  createBankIdBackend,
+  createMemoryStore,
+  createRpClient,
+  type BankIdBackendOptions,
+  type RpApi,
+  type RpClient,
+} from '../../server/index.js';
+import { toNodeListener } from '../../server/http.js';
+import { runCheckCommand } from '../check-command.js';
+import { checkBackend, startSimulator, type CheckResult, type Simulator } from '../index.js';
+import { sharedCertificates } from './support.js';
+
+const servers: Server[] = [];
+const closers: Array<() => Promise<unknown> | void> = [];
+after(async () => {
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  await Promise.all(closers.map((close) => close()));
+});
+
+/** A simulator and an RP client of its own, so that the tests can run side by side. */
+async function simulator(): Promise<{ sim: Simulator; rp: RpClient }> {
+  const sim = await startSimulator({ certDir: sharedCertificates().dir, pickupTimeoutMs: 60_000 });
+  const rp = createRpClient(sim.rpClientOptions);
+  closers.push(() => rp.close(), () => sim.close());
+  return { sim, rp };
+}
+
+type Handler = (request: Request, clientAddress: string) => Promise<Response | null>;
+
+/** Serves a Fetch handler on a free loopback port; resolves with its API URL. */
+async function serve(handle: Handler): Promise<string> {
+  const server = createServer(
+    toNodeListener((request, connection) => handle(request, connection.clientAddress ?? ''), { maxBodyBytes: 64 * 1024 }),
+  );
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/bankid`;
+}
+
+function backendWith(rp: RpApi, options: Partial<BankIdBackendOptions> = {}) {
+  return createBankIdBackend({
+    rp,
+    cookieKey: randomBytes(32),
+    userVisibleData: 'Logga in på Testbanken',
+    log: () => {},
+    ...options,
+  });
+}
+
+const run = (api: string, sim: Simulator) => checkBackend({ api, simulator: sim.appUrl });
+const failures = (results: CheckResult[]) => results.filter((r) => !r.passed);
+
+describe('bankid-login-check', { concurrency: true }, () => {
+  test('our backend passes every check', async () => {
+    const { sim, rp } = await simulator();
+    const backend = backendWith(rp);
+    const results = await run(await serve((request, clientAddress) => backend.fetch(request, { clientAddress })), sim);
+    assert.deepEqual(failures(results), []);
+    assert.ok(results.length >= 13, `${results.length} checks`);
+  });
+
+  test('a backend that leaks qrStartSecret fails the leak check', async () => {
+    const { sim, rp } = await simulator();
+    // It passes BankID's start answer through, secrets and all.
+    let secret = '';
+    const leakyRp: RpApi = {
+      ...rp,
+      auth: async (body) => {
+        const started = await rp.auth(body);
+        secret = started.qrStartSecret;
+        return started;
+      },
+    };
+    const backend = backendWith(leakyRp);
+    const api = await serve(async (request, clientAddress) => {
+      const response = await backend.fetch(request, { clientAddress });
+      if (!response || !new URL(request.url).pathname.endsWith('/auth') || response.status !== 200) return response;
+      const body = (await response.json()) as Record<string, unknown>;
+      const leaky = new Response(JSON.stringify({ ...body, qrStartSecret: secret }), response);
+      return leaky;
+    });
+    const failed = failures(await run(api, sim));
+    assert.deepEqual(
+      failed.map((r) => r.name),
+      ['no qrStartSecret and no personal data reach the browser before complete'],
+    );
+    assert.match(failed[0]!.why, /qrStartSecret/);
+  });
+
+  test('a backend that ignores the session (orders found by orderRef alone) fails the session check', async () => {
+    const { sim, rp } = await simulator();
+    const backend = backendWith(rp);
+    // It keeps every order's cookies on the server by orderRef and uses them for anyone who asks.
+    const cookiesByOrder = new Map<string, string>();
+    const api = await serve(async (request, clientAddress) => {
+      const text = await request.text();
+      const orderRef = /"orderRef":"([^"]+)"/.exec(text)?.[1];
+      const headers = new Headers(request.headers);
+      if (orderRef && cookiesByOrder.has(orderRef)) headers.set('cookie', cookiesByOrder.get(orderRef)!);
+      const response = await backend.fetch(new Request(request.url, { method: request.method, headers, body: text }), {
+        clientAddress,
+      });
+      if (response && response.status === 200 && /\/(auth|sign)$/.test(new URL(request.url).pathname)) {
+        const copy = response.clone();
+        const { orderRef: started } = (await copy.json()) as { orderRef: string };
+        cookiesByOrder.set(started, response.headers.getSetCookie().map((line) => line.split(';')[0]).join('; '));
+      }
+      return response;
+    });
+    const failed = failures(await run(api, sim));
+    assert.ok(failed.length >= 1);
+    assert.equal(failed[0]?.name, 'another session cannot collect or cancel the order');
+    assert.match(failed[0]!.why, /stranger's collect got 200/);
+  });
+
+  test("a backend that calls BankID's collect on every poll fails the pace check", async () => {
+    const { sim, rp } = await simulator();
+    const memory = createMemoryStore();
+    const backend = backendWith(rp, { store: { ...memory, collectTurn: async () => ({ turn: true, last: null }) } });
+    const failed = failures(await run(await serve((request, clientAddress) => backend.fetch(request, { clientAddress })), sim));
+    assert.deepEqual(
+      failed.map((r) => r.name),
+      ["BankID's collect is called at most once per 2 s for an order"],
+    );
+    assert.match(failed[0]!.why, /two BankID collects only \d+ ms apart/);
+  });
+
+  test('a backend that accepts a cross-site form post fails the form-post check', async () => {
+    const { sim, rp } = await simulator();
+    const backend = backendWith(rp);
+    // It reads form bodies too, and trusts whatever Origin says.
+    const api = await serve(async (request, clientAddress) => {
+      const headers = new Headers(request.headers);
+      let body = await request.text();
+      if (headers.get('content-type')?.startsWith('application/x-www-form-urlencoded')) {
+        body = JSON.stringify(Object.fromEntries(new URLSearchParams(body)));
+        headers.set('content-type', 'application/json');
+        headers.delete('origin');
+        headers.delete('sec-fetch-site');
+      }
+      return backend.fetch(new Request(request.url, { method: request.method, headers, body }), { clientAddress });
+    });
+    const failed = failures(await run(api, sim));
+    assert.deepEqual(
+      failed.map((r) => r.name),
+      ['a cross-site form post (not JSON) is refused'],
+    );
+    assert.match(failed[0]!.why, /a form post got 200/);
+  });
+
+  test('the command prints one line per check and "N passed, N failed"; exit 1 on a failure, 2 on bad flags', async () => {
+    const { sim, rp } = await simulator();
+    const backend = backendWith(rp);
+    const api = await serve((request, clientAddress) => backend.fetch(request, { clientAddress }));
+    let out = '';
+    const io = { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (out += t) } };
+    assert.equal(await runCheckCommand(['--api', api, '--simulator', sim.appUrl], io), 0);
+    const lines = out.trim().split('\n');
+    assert.match(lines.at(-1)!, /^\d+ passed, 0 failed$/);
+    assert.ok(lines.slice(0, -1).every((line) => line.startsWith('pass  ')));
+    out = '';
+    assert.equal(await runCheckCommand(['--api', 'nonsense'], io), 2);
+    assert.match(out, /--api must be/);
+    out = '';
+    const dead = `http://127.0.0.1:1/api/bankid`;
+    assert.equal(await runCheckCommand(['--api', dead, '--simulator', sim.appUrl], io), 1);
+    assert.match(out, /FAIL {2}start, other device/);
+    assert.match(out.trim().split('\n').at(-1)!, /^0 passed, \d+ failed$/);
+  });
+});
