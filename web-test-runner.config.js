@@ -7,31 +7,39 @@ import { createBankIdStack } from './demo/stack.js';
 const executablePath = process.env.CHROME_PATH || '/usr/bin/chromium';
 
 // The end-to-end tests (test/e2e.test.ts) log in for real: the test page and the backend share
-// WTR's origin, so the element's cookies flow. One stack for the whole run: the reference backend
-// → RP client over mutual TLS → the BankID simulator, always in simulator mode (whatever
-// BANKID_ENV says) and with a short pickup window so startFailed comes in seconds, not 30 s.
+// WTR's origin, so the element's cookies flow. One stack for the whole run: bankid-login/server →
+// RP client over mutual TLS → bankid-login/simulator, always the simulator (whatever BANKID_ENV
+// says) and with a short pickup window so startFailed comes in seconds, not 30 s. The test page
+// learns the app API's path (with this run's secret) from a meta tag, as the demo page does.
 export const E2E_PICKUP_TIMEOUT_MS = 4000;
 const stack = await createBankIdStack({ env: {}, pickupTimeoutMs: E2E_PICKUP_TIMEOUT_MS, log: () => {} });
 
 /**
- * Koa middleware: /api/bankid/* → the reference backend, /demo/phone/* → the phone API. Both
- * write the whole answer on the raw node response themselves and resolve true; then
- * `ctx.respond = false` tells Koa not to touch the response (no body, no status, no headers of its
- * own), and `next()` is not called, so no later middleware (static files, plugins) answers too.
- * Anything else resolves false without reading the request, and goes on down the chain.
+ * Koa middleware: the backend and the app API answer their paths on the raw node response
+ * (`ctx.respond = false` keeps Koa's hands off it); anything else goes down the chain. Both
+ * decide synchronously whether a path is theirs. Waiting for the answer to finish lets WTR's
+ * logging see its real status.
  */
 async function bankIdMiddleware(ctx, next) {
-  if ((await stack.backend.handle(ctx.req, ctx.res)) || (await stack.handlePhone(ctx.req, ctx.res))) {
-    ctx.respond = false;
-    return;
-  }
-  await next();
+  let notOurs = false;
+  const finished = new Promise((resolve) => ctx.res.once('close', resolve));
+  stack.listener(ctx.req, ctx.res, () => {
+    notOurs = true;
+  });
+  if (notOurs) return next();
+  ctx.respond = false;
+  await finished;
 }
 
 export default {
   files: ['test/**/*.test.ts'],
   nodeResolve: { exportConditions: ['browser', 'development'] },
   middleware: [bankIdMiddleware],
+  testRunnerHtml: (testFramework) => `<!doctype html>
+<html>
+  <head><meta name="bankid-demo-app" content="${stack.appPath}"></head>
+  <body><script type="module" src="${testFramework}"></script></body>
+</html>`,
   plugins: [
     esbuildPlugin({
       ts: true,

@@ -1,19 +1,22 @@
 // demo/phone.js — the "Phone (simulated BankID app)" panel and the error injection of the demo page.
 //
-// Talks to the phone API of demo/stack.js (same origin, JSON):
-//   GET  /demo/phone/orders     polled every second: the simulator's orders and the injection
-//   POST /demo/phone/scan       "Scan QR code": {orderRef} of the page's order; the simulator scans
-//                               the code valid right now for it, i.e. what the page shows
-//   POST /demo/phone/open       "Open BankID on this device": the autostart token of the last
-//                               `bankid-launch` (the demo prevents the real launch unless
-//                               "Really open the BankID app" is checked)
-//   POST /demo/phone/identify | wrong-code | cancel   for the order the app holds
-//   POST /demo/phone/inject     the "BankID errors" form
+// Talks to the simulator's app API (simulator/README.md), which the demo server mounts on this
+// origin under a path with a secret made for this run; the server writes that path into the page
+// (<meta name="bankid-demo-app">). JSON in and out:
+//   GET  orders     polled every second: the simulator's orders and the injection
+//   POST scan       "Scan QR code": {orderRef} of the page's order; the simulator scans the code
+//                   valid right now for it, i.e. what the page shows
+//   POST open       "Open BankID on this device": the autostart token of the last `bankid-launch`
+//                   (the demo prevents the real launch unless "Really open the BankID app" is checked)
+//   POST identify | wrong-code | cancel   for the order the app holds
+//   POST inject     the "BankID errors" form
 // Every action is also written to the event log (a `demo-log` event that demo.js shows).
 // With BANKID_ENV=test there is no simulator: the API answers 404 and the panel says so.
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 1000;
+/** Where this run's app API is, e.g. /demo/app/<secret>/ */
+const APP_API = document.querySelector('meta[name="bankid-demo-app"]')?.getAttribute('content') ?? '';
 
 const ui = {
   modeLine: $('mode-line'),
@@ -69,7 +72,7 @@ async function call(method, path, body) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
-  const response = await fetch(`/demo/phone/${path}`, init);
+  const response = await fetch(`${APP_API}${path}`, init);
   let json = null;
   try {
     json = await response.json();

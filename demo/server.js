@@ -1,18 +1,16 @@
-// demo/server.js — the demo's web server (`npm start`), plain node:http, no dependencies.
+// @ts-check
+// The demo's web server (`npm start`): plain node:http, the way a host mounts the backend.
 //
-//   /, /index.html        → demo/index.html
-//   /demo/<page file>     → the page's own files (an allowlist: never the server-side modules)
-//   /dist/*               → the built bundle (dist/bankid-login.bundle.js and its .map)
-//   /api/bankid/*         → the reference backend (CONTRACT §4, demo/reference-backend.js)
-//   /demo/phone/*         → the simulated BankID app and error injection (demo/stack.js)
+//   /, /index.html           → demo/index.html (with this run's app API path written in)
+//   /demo/<page file>        → the page's own files (an allowlist, nothing else of demo/)
+//   /dist/*                  → the built bundle (dist/bankid-login.bundle.js and its map)
+//   /api/bankid/*            → bankid-login/server (backend.nodeListener)
+//   /demo/app/<secret>/*     → the simulator's app API: the user's BankID app, BankID faults
 //
-// Behind the reference backend sits the BankID RP API: the built-in simulator over mutual TLS on
-// loopback, or with BANKID_ENV=test BankID's test environment (see demo/stack.js, README).
-//
-// Every answer carries a strict Content-Security-Policy (the element must work under it),
-// nosniff, Referrer-Policy and Cache-Control: no-store. A server bound to loopback answers only
-// loopback Host names (DNS rebinding guard). PORT (default 8000) and HOST (default 127.0.0.1)
-// come from the environment. Tests call createDemoServer({ port: 0 }).
+// Every answer carries a strict Content-Security-Policy (the element must work under it), nosniff,
+// Referrer-Policy and no-store. A server on loopback answers only loopback Host names (a guard
+// against DNS rebinding). The server has header and request timeouts and a connection cap, as a
+// host's should. PORT (default 8000) and HOST (default 127.0.0.1) come from the environment.
 
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -43,6 +41,10 @@ const SECURITY_HEADERS = {
   'Cache-Control': 'no-store',
 };
 
+/** Slow or idle clients cannot hold the server: node:http's defaults are minutes long. */
+export const SERVER_LIMITS = { headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 5_000, maxConnections: 200 };
+
+/** @type {Record<string, string>} */
 const CONTENT_TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -64,25 +66,18 @@ const DIST_FILE = /^\/dist\/([A-Za-z0-9_-][A-Za-z0-9._-]*\.js(?:\.map)?)$/;
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
+/**
+ * @param {import('node:http').ServerResponse} res
+ * @param {number} status
+ * @param {string} text
+ * @param {Record<string, string>} [extra]
+ */
 function sendText(res, status, text, extra = {}) {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...extra });
   res.end(text);
 }
-const notFound = (res) => sendText(res, 404, 'Not found\n');
 
-async function serveFile(req, res, file) {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Method not allowed\n', { Allow: 'GET, HEAD' });
-  let body;
-  try {
-    body = await readFile(file);
-  } catch {
-    return notFound(res);
-  }
-  res.writeHead(200, { 'Content-Type': CONTENT_TYPES[path.extname(file)], 'Content-Length': body.length });
-  res.end(req.method === 'HEAD' ? undefined : body);
-}
-
-/** The Host header's name without the port, lower case. */
+/** The Host header's name without the port, lower case. @param {string | undefined} header */
 function hostName(header) {
   const text = String(header ?? '').toLowerCase();
   return text.startsWith('[') ? text.slice(0, text.indexOf(']') + 1) : text.replace(/:\d*$/, '');
@@ -95,11 +90,10 @@ function hostName(header) {
  * @param {string} [options.host] the address to bind (default 127.0.0.1); a loopback host enables the Host check
  * @param {string} [options.distDir] where /dist/* is served from (default: the repo's dist/)
  * @param {import('./stack.js').BankIdStack} [options.stack] a ready stack (default: createBankIdStack(options))
- * @param {Record<string, string|undefined>} [options.env] for createBankIdStack (default process.env)
+ * @param {Record<string, string | undefined>} [options.env] for createBankIdStack (default process.env)
  * @param {number} [options.pickupTimeoutMs] for createBankIdStack
- * @param {() => number} [options.now] for createBankIdStack
  * @param {string} [options.certDir] for createBankIdStack
- * @param {(line: string) => void} [options.log] for createBankIdStack (the backend's error lines)
+ * @param {(line: string) => void} [options.log] for createBankIdStack (the backend's problem lines)
  * @returns {Promise<{server: import('node:http').Server, stack: import('./stack.js').BankIdStack, url: string, close: () => Promise<void>}>}
  */
 export async function createDemoServer(options = {}) {
@@ -107,41 +101,51 @@ export async function createDemoServer(options = {}) {
   const stack =
     options.stack ??
     (await createBankIdStack({
-      env: options.env,
-      pickupTimeoutMs: options.pickupTimeoutMs,
-      now: options.now,
-      certDir: options.certDir,
-      log: options.log,
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.pickupTimeoutMs ? { pickupTimeoutMs: options.pickupTimeoutMs } : {}),
+      ...(options.certDir ? { certDir: options.certDir } : {}),
+      ...(options.log ? { log: options.log } : {}),
     }));
   const checkHostHeader = LOOPBACK_NAMES.has(host);
   const distDir = path.resolve(options.distDir ?? path.join(REPO_DIR, 'dist'));
 
-  const server = createServer(async (req, res) => {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+  /**
+   * @param {import('node:http').IncomingMessage} req
+   * @param {import('node:http').ServerResponse} res
+   */
+  async function servePage(req, res) {
+    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    if (pathname.startsWith('/api/')) return sendText(res, 404, 'No such endpoint.\n');
+    const page = PAGE_FILES.get(pathname);
+    const dist = DIST_FILE.exec(pathname);
+    if (!page && !dist) return sendText(res, 404, 'Not found\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Method not allowed\n', { Allow: 'GET, HEAD' });
+    const file = page ? path.join(DEMO_DIR, page) : path.join(distDir, /** @type {string} */ (dist?.[1]));
+    let body;
     try {
-      if (checkHostHeader && !LOOPBACK_NAMES.has(hostName(req.headers.host))) {
-        return sendText(res, 421, 'Misdirected request\n');
-      }
-      if (await stack.backend.handle(req, res)) return;
-      if (await stack.handlePhone(req, res)) return;
+      body = await readFile(file);
+    } catch {
+      return sendText(res, 404, 'Not found\n');
+    }
+    // The page learns where this run's app API is (the secret is in the path).
+    if (page === 'index.html') body = Buffer.from(body.toString('utf8').replace('%APP_API_PATH%', stack.appPath));
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', 'Content-Length': body.length });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
 
-      const pathname = (req.url ?? '/').split('?')[0];
-      if (pathname.startsWith('/api/')) {
-        const text = JSON.stringify({ errorCode: 'notFound', details: 'No such endpoint.' });
-        res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
-        return res.end(text);
-      }
-      const page = PAGE_FILES.get(pathname);
-      if (page) return await serveFile(req, res, path.join(DEMO_DIR, page));
-      const dist = DIST_FILE.exec(pathname);
-      if (dist) return await serveFile(req, res, path.join(distDir, dist[1]));
-      return notFound(res);
-    } catch (err) {
-      console.error('demo server:', err);
+  const server = createServer((req, res) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    if (checkHostHeader && !LOOPBACK_NAMES.has(hostName(req.headers.host))) {
+      return sendText(res, 421, 'Misdirected request\n');
+    }
+    const fail = (/** @type {unknown} */ error) => {
+      console.error('demo server:', error);
       if (!res.headersSent) sendText(res, 500, 'Internal server error\n');
       else res.destroy();
-    }
+    };
+    stack.listener(req, res, () => servePage(req, res).catch(fail));
   });
+  Object.assign(server, SERVER_LIMITS);
 
   try {
     await new Promise((resolve, reject) => {
@@ -156,9 +160,11 @@ export async function createDemoServer(options = {}) {
     throw error;
   }
   const address = /** @type {import('node:net').AddressInfo} */ (server.address());
-  const shown = LOOPBACK_NAMES.has(host) || host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  const shown =
+    LOOPBACK_NAMES.has(host) || host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${shown}:${address.port}/`;
 
+  /** @type {Promise<void> | undefined} */
   let closing;
   function close() {
     closing ??= new Promise((resolve) => {
@@ -180,17 +186,17 @@ function isMain() {
 }
 
 if (isMain()) {
-  const port = Number(process.env.PORT ?? '8000');
-  const host = process.env.HOST || '127.0.0.1';
+  const port = Number(process.env['PORT'] ?? '8000');
+  const host = process.env['HOST'] || '127.0.0.1';
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`Invalid PORT: ${process.env.PORT}`);
+    console.error(`Invalid PORT: ${process.env['PORT']}`);
     process.exit(1);
   }
   let demo;
   try {
     demo = await createDemoServer({ port, host });
-  } catch (err) {
-    console.error(`demo server: ${err.message}`);
+  } catch (error) {
+    console.error(`demo server: ${/** @type {Error} */ (error).message}`);
     process.exit(1);
   }
   const behind =
@@ -199,7 +205,8 @@ if (isMain()) {
       : 'the built-in BankID simulator (no certificate, no network): play the app in the phone panel';
   console.log(`bankid-login demo on ${demo.url}`);
   console.log(`mode: ${demo.stack.mode} — ${behind}`);
-  const stop = () => demo.close().then(() => process.exit(0));
+  const running = demo;
+  const stop = () => running.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

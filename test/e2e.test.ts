@@ -1,9 +1,10 @@
 /**
- * End-to-end: the element logs in through the real reference backend and the BankID simulator
+ * End-to-end: the element logs in through bankid-login/server and bankid-login/simulator
  * (demo/stack.js), mounted on web-test-runner's own origin by web-test-runner.config.js, so the
  * element's cookies flow exactly as on a host site. Real timers, real fetch; the user's BankID app
- * is played through the phone API (/demo/phone/*). Only the launcher is stubbed, so nothing
- * navigates. The simulator's pickup window is shortened for these tests (see the config).
+ * is played through the simulator's app API (its path is in a meta tag of the test page). Only
+ * the launcher is stubbed, so nothing navigates. The simulator's pickup window is shortened for
+ * these tests (see the config).
  */
 import { expect } from '@open-wc/testing';
 import sinon from 'sinon';
@@ -39,9 +40,11 @@ async function until<T>(predicate: () => T | Promise<T>, ms: number, what: strin
   }
 }
 
-/** The simulated BankID app and error injection (demo/stack.js). */
+const APP_API = document.querySelector('meta[name="bankid-demo-app"]')?.getAttribute('content') ?? '/no-app-api/';
+
+/** The simulated BankID app and error injection: the simulator's app API. */
 async function phone(path: string, body?: Record<string, unknown>): Promise<{ status: number; json: any }> {
-  const response = await fetch(`/demo/phone/${path}`, {
+  const response = await fetch(`${APP_API}${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     credentials: 'same-origin',
     headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
@@ -136,7 +139,7 @@ describe('end to end: element → reference backend → BankID simulator', funct
 
   before(async () => {
     const { status, json } = await phone('orders');
-    expect(status, 'the phone API is mounted by web-test-runner.config.js').to.equal(200);
+    expect(status, 'the app API is mounted by web-test-runner.config.js').to.equal(200);
     pickupTimeoutMs = json.pickupTimeoutMs;
     expect(pickupTimeoutMs).to.be.within(2000, 6000);
   });
