@@ -26,7 +26,7 @@ export const APP_API_BASE = '/demo/app/';
  * The backend's options in the demo. Everything comes from 127.0.0.1 here (the page, and tests
  * that start one order after another), so the limits are demo-sized; the page's event log shows
  * completionData.
- * @type {Partial<import('bankid-login/server').BankIdBackendOptions>}
+ * @type {Pick<import('bankid-login/server').BankIdBackendOptions, 'exposeCompletionData' | 'rateLimits' | 'userVisibleData'>}
  */
 const DEMO_BACKEND_OPTIONS = {
   exposeCompletionData: true,

@@ -52,97 +52,160 @@ async function benchQr() {
   row('qr', `qrSymbol, ${fmt(us.length)} frames`, `mean ${mean.toFixed(0)} µs  p95 ${p95.toFixed(0)} µs  sizes ${sizeText}`);
 }
 
-// ---- benchRequests(): the demo server in process, loopback only ----
-// (1) the element's collect path answered from the reference backend's 2 s cache (one order,
-//     many collects with its cookies; every 2 s one of them really goes to BankID);
-// (2) full starts: POST /api/bankid/auth through the RP client over mutual TLS to the simulator.
-// Each runs for at most BENCH_MS or BENCH_MAX requests, CONCURRENCY requests in flight.
-const BENCH_MS = 2000;
-const BENCH_MAX = 2000;
+// ---- benchServer(): bankid-login/server on node:http, in process, against the simulator ----
+// One backend instance, limits off (so no 429 can count as throughput), keep-alive clients with
+// CONCURRENCY requests in flight, each run for BENCH_MS:
+//   logins/s    a whole login: start (auth → simulator over mTLS), the app opens and identifies
+//               (in process), collect → complete. Only a 200 "complete" counts.
+//   collects/s  the element's poll: ORDERS pending orders collected round robin; BankID is asked
+//               once per 2 s per order, every other answer comes from the store's pace record.
+// Once with the memory store and once with Redis (a redis-server started here on a free port).
+const BENCH_MS = 3000;
 const CONCURRENCY = 8;
+const ORDERS = 50;
 
-async function benchRequests() {
-  const { request, Agent } = await import('node:http');
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const path = await import('node:path');
-  const { createDemoServer } = await import('../demo/server.js');
+async function benchServer() {
+  const http = await import('node:http');
+  const net = await import('node:net');
+  const { spawn } = await import('node:child_process');
+  const { randomBytes } = await import('node:crypto');
+  const { createBankIdBackend, createRpClient, createMemoryStore } = await import('bankid-login/server');
+  const { createRedisStore } = await import('bankid-login/server/redis');
+  const { startSimulator } = await import('bankid-login/simulator');
 
-  const certDir = mkdtempSync(path.join(tmpdir(), 'bankid-bench-'));
-  let demo;
-  try {
-    demo = await createDemoServer({ port: 0, host: '127.0.0.1', env: {}, certDir, log: () => {} });
-  } catch (error) {
-    rmSync(certDir, { recursive: true, force: true });
-    row('requests', 'demo server', `could not start: ${error.message}`);
-    return;
-  }
-  const { port } = demo.server.address();
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const jar = new Map();
+  const sim = await startSimulator({ pickupTimeoutMs: 600_000 });
+  const rp = createRpClient(sim.rpClientOptions);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
-  const post = (urlPath, body, { cookies = false } = {}) =>
+  const freePort = () =>
+    new Promise((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address();
+        probe.close(() => resolve(port));
+      });
+    });
+
+  /** POST JSON with a cookie header; resolves {status, json, cookies}. */
+  const post = (port, path, body, cookie = '') =>
     new Promise((resolve, reject) => {
       const text = JSON.stringify(body);
-      const headers = { Host: `localhost:${port}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) };
-      if (cookies && jar.size) headers.Cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-      const req = request({ host: '127.0.0.1', port, method: 'POST', path: urlPath, headers, agent }, (res) => {
+      const headers = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), Host: `127.0.0.1:${port}` };
+      if (cookie) headers.Cookie = cookie;
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path, headers, agent }, (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => {
-          if (cookies) {
-            for (const line of res.headers['set-cookie'] ?? []) {
-              const pair = line.split(';')[0];
-              const eq = pair.indexOf('=');
-              if (/;\s*Max-Age=0/i.test(line)) jar.delete(pair.slice(0, eq));
-              else jar.set(pair.slice(0, eq), pair.slice(eq + 1));
-            }
-          }
-          resolve({ status: res.statusCode, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+          const cookies = (res.headers['set-cookie'] ?? []).map((line) => line.split(';')[0]).join('; ');
+          resolve({ status: res.statusCode, json: JSON.parse(Buffer.concat(chunks).toString('utf8')), cookies });
         });
       });
       req.on('error', reject);
       req.end(text);
     });
 
-  /** Runs `one()` with CONCURRENCY in flight until BENCH_MS or BENCH_MAX; returns {count, ms, errors}. */
+  /** Runs `one()` CONCURRENCY at a time for BENCH_MS; `one` resolves true when it counted. */
   async function measure(one) {
-    let started = 0;
-    let errors = 0;
+    let done = 0;
+    let refused = 0;
     const t0 = performance.now();
     const worker = async () => {
-      while (started < BENCH_MAX && performance.now() - t0 < BENCH_MS) {
-        started++;
-        if (!(await one())) errors++;
+      while (performance.now() - t0 < BENCH_MS) {
+        if (await one()) done++;
+        else refused++;
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    return { count: started, ms: performance.now() - t0, errors };
+    const seconds = (performance.now() - t0) / 1000;
+    return { perSecond: done / seconds, refused };
   }
-  const report = (what, { count, ms, errors }) =>
-    row(
-      'requests',
-      what,
-      `${fmt(Math.round((count / ms) * 1000))} req/s  (${fmt(count)} in ${(ms / 1000).toFixed(2)} s` +
-        `${errors ? `, ${fmt(errors)} not 200` : ''}, ${CONCURRENCY} in flight)`,
-    );
 
+  async function benchWith(label, store) {
+    const backend = createBankIdBackend({
+      rp,
+      cookieKey: randomBytes(32),
+      userVisibleData: 'Benchmark',
+      store,
+      rateLimits: false,
+      log: () => {},
+    });
+    const server = http.createServer(backend.nodeListener);
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address();
+    try {
+      const login = async () => {
+        const start = await post(port, '/api/bankid/auth', { flow: 'this-device' });
+        if (start.status !== 200) return false;
+        sim.app.open({ autoStartToken: start.json.autoStartToken });
+        sim.app.identify(start.json.orderRef);
+        const done = await post(port, '/api/bankid/collect', { orderRef: start.json.orderRef }, start.cookies);
+        return done.status === 200 && done.json.status === 'complete';
+      };
+      for (let i = 0; i < 20; i++) await login(); // warm up
+      const logins = await measure(login);
+
+      const orders = [];
+      for (let i = 0; i < ORDERS; i++) {
+        const start = await post(port, '/api/bankid/auth', { flow: 'other-device' });
+        orders.push({ orderRef: start.json.orderRef, cookies: start.cookies });
+      }
+      let next = 0;
+      const collect = async () => {
+        const order = orders[next++ % orders.length];
+        const answer = await post(port, '/api/bankid/collect', { orderRef: order.orderRef }, order.cookies);
+        return answer.status === 200 && answer.json.status === 'pending';
+      };
+      const collects = await measure(collect);
+      const refusals = logins.refused + collects.refused;
+      row(
+        'server',
+        `one instance, ${label}`,
+        `${fmt(Math.round(logins.perSecond))} logins/s  ${fmt(Math.round(collects.perSecond))} collects/s` +
+          `  (${CONCURRENCY} in flight${refusals ? `, ${fmt(refusals)} not counted` : ''})`,
+      );
+    } finally {
+      await new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections();
+      });
+    }
+  }
+
+  let redis = null;
   try {
-    const start = await post('/api/bankid/auth', { flow: 'other-device' }, { cookies: true });
-    const { orderRef } = start.json;
-    for (let i = 0; i < 20; i++) await post('/api/bankid/collect', { orderRef }, { cookies: true }); // warm up
-    report('collect, 2 s cache, 1 order', await measure(async () => (await post('/api/bankid/collect', { orderRef }, { cookies: true })).status === 200));
-
-    for (let i = 0; i < 20; i++) await post('/api/bankid/auth', { flow: 'other-device' }); // warm up
-    report('auth → simulator over mTLS', await measure(async () => (await post('/api/bankid/auth', { flow: 'other-device' })).status === 200));
+    await benchWith('memory store', createMemoryStore());
+    const port = await freePort();
+    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    const spawned = await new Promise((resolve) => {
+      redis.once('error', () => resolve(false));
+      redis.once('spawn', () => resolve(true));
+    });
+    if (!spawned) {
+      row('server', 'one instance, Redis store', 'not measured: redis-server is not installed');
+      return;
+    }
+    const store = createRedisStore({ url: `redis://127.0.0.1:${port}`, log: () => {} });
+    for (let i = 0; ; i++) {
+      try {
+        await store.claimOnce('bench-ready', 1000);
+        break;
+      } catch (error) {
+        if (i > 100) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    await benchWith('Redis store', store);
+    await store.close();
   } finally {
+    redis?.kill();
     agent.destroy();
-    await demo.close();
-    rmSync(certDir, { recursive: true, force: true });
+    rp.close();
+    await sim.close();
   }
 }
-// ---- end benchRequests() ----
+// ---- end benchServer() ----
 
 benchBundle();
 await benchQr();
-await benchRequests();
+await benchServer();

@@ -7,9 +7,9 @@
 
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 
-/** How many of one cookie name, and how many cookies in all, a request may bring before we stop reading. */
+/** How many values of one name, and of all our names together, are read; the host's own cookies do not count. */
 const MAX_VALUES_PER_NAME = 4;
-const MAX_COOKIES_READ = 50;
+const MAX_VALUES_READ = 16;
 const MAX_VALUE_LENGTH = 4096;
 
 export const SESSION_NAME = 'bankid-session';
@@ -47,15 +47,16 @@ export function readCookies(header: string | null, wanted: (name: string) => boo
   const cookies = new Map<string, string[]>();
   let read = 0;
   for (const part of (header ?? '').split(';')) {
-    if (++read > MAX_COOKIES_READ) break;
     const eq = part.indexOf('=');
     if (eq < 0) continue;
     const name = part.slice(0, eq).trim();
     const value = part.slice(eq + 1).trim();
     if (!wanted(name) || value === '' || value.length > MAX_VALUE_LENGTH) continue;
     const values = cookies.get(name) ?? [];
-    if (values.length < MAX_VALUES_PER_NAME && !values.includes(value)) values.push(value);
+    if (values.length >= MAX_VALUES_PER_NAME || values.includes(value)) continue;
+    values.push(value);
     cookies.set(name, values);
+    if (++read >= MAX_VALUES_READ) break;
   }
   return cookies;
 }

@@ -96,6 +96,15 @@ describe('orders belong to the browser session that started them', () => {
     assert.equal(answer.status, 200);
   });
 
+  test("the host's own cookies, however many, do not push ours out of reach", async () => {
+    const { browser } = setup();
+    const orderRef = await startedOrder(browser);
+    const hosts = Array.from({ length: 80 }, (_, i) => `shop_${i}=${'v'.repeat(40)}`).join('; ');
+    const cookie = `${hosts}; ${browser.cookieHeader()}`;
+    const answer = await browser.post(`${API}/collect`, { orderRef }, { cookies: false, headers: { Cookie: cookie } });
+    assert.equal(answer.status, 200);
+  });
+
   test('40 planted order cookies: the answer stays small (few Set-Cookie lines, headers far under 16 KB)', async () => {
     const { browser } = setup();
     await startedOrder(browser);
