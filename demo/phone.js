@@ -73,7 +73,7 @@ async function call(method, path, body) {
     init.body = JSON.stringify(body);
   }
   const response = await fetch(`${APP_API}${path}`, init);
-  let json = null;
+  let json;
   try {
     json = await response.json();
   } catch {
@@ -147,7 +147,7 @@ async function act(label, path, body = {}) {
   try {
     const { status, json } = await call('POST', path, body);
     const ok = status === 200 && json?.ok;
-    const what = ok ? describeOk(json) : json?.message ?? json?.details ?? `HTTP ${status}`;
+    const what = ok ? describeOk(json) : (json?.message ?? json?.details ?? `HTTP ${status}`);
     ui.result.textContent = `${label}: ${what}`;
     ui.result.classList.toggle('refused', !ok);
     log(`phone: ${label}${ok ? '' : ' (refused)'}`, json ?? { status });
@@ -190,11 +190,17 @@ function render() {
   const { waiting, inApp } = current();
   if (inApp) {
     const how = inApp.pickedUpBy === 'qr' ? 'scanned' : 'opened on this device';
-    setText(ui.app, `${inApp.type === 'sign' ? 'Sign' : 'Identify'}? Order ${short(inApp.orderRef)}… (${how}, ${inApp.hintCode})`);
+    setText(
+      ui.app,
+      `${inApp.type === 'sign' ? 'Sign' : 'Identify'}? Order ${short(inApp.orderRef)}… (${how}, ${inApp.hintCode})`,
+    );
     setText(ui.text, inApp.userVisibleText ? `“${inApp.userVisibleText}”` : '');
     ui.text.hidden = !inApp.userVisibleText;
   } else {
-    setText(ui.app, waiting ? `Order ${short(waiting.orderRef)}… waits for a scan or an open.` : 'No order in the app.');
+    setText(
+      ui.app,
+      waiting ? `Order ${short(waiting.orderRef)}… waits for a scan or an open.` : 'No order in the app.',
+    );
     ui.text.hidden = true;
   }
   ui.pickupSeconds.textContent = String(Math.round((view?.pickupTimeoutMs ?? 30000) / 1000));
@@ -238,7 +244,12 @@ function renderOrders() {
       head.append(ref, ' ', o.type, ' ', status);
       const facts = document.createElement('div');
       facts.className = 'order-facts';
-      const by = o.pickedUpBy === 'qr' ? 'picked up by QR' : o.pickedUpBy === 'autostart' ? 'picked up by autostart' : 'not picked up';
+      const by =
+        o.pickedUpBy === 'qr'
+          ? 'picked up by QR'
+          : o.pickedUpBy === 'autostart'
+            ? 'picked up by autostart'
+            : 'not picked up';
       const age = Math.max(0, Math.round((now - o.createdAt) / 1000));
       facts.textContent = [o.hintCode, by, `${age} s`].filter(Boolean).join(' · ');
       item.append(head, facts);
@@ -248,7 +259,11 @@ function renderOrders() {
   ui.ordersEmpty.hidden = orders.length > 0;
 }
 
-const ERROR_NAMES = { maintenance: 'maintenance (503)', internalError: 'internalError (500)', tooManyRequests: 'tooManyRequests (429)' };
+const ERROR_NAMES = {
+  maintenance: 'maintenance (503)',
+  internalError: 'internalError (500)',
+  tooManyRequests: 'tooManyRequests (429)',
+};
 
 function renderInjection(injection) {
   if (!injection) return;
@@ -270,9 +285,14 @@ function renderInjection(injection) {
 
 // The simulator scans the code valid right now for that order: what the page shows.
 ui.scan.addEventListener('click', () => act('scan QR code', 'scan', { orderRef: current().waiting?.orderRef }));
-ui.open.addEventListener('click', () => lastLaunch && act('open on this device', 'open', { autoStartToken: lastLaunch.token }));
+ui.open.addEventListener(
+  'click',
+  () => lastLaunch && act('open on this device', 'open', { autoStartToken: lastLaunch.token }),
+);
 ui.identify.addEventListener('click', () => act('identify', 'identify', { orderRef: current().inApp?.orderRef }));
-ui.wrongCode.addEventListener('click', () => act('wrong security code', 'wrong-code', { orderRef: current().inApp?.orderRef }));
+ui.wrongCode.addEventListener('click', () =>
+  act('wrong security code', 'wrong-code', { orderRef: current().inApp?.orderRef }),
+);
 ui.cancel.addEventListener('click', () => act('cancel in app', 'cancel', { orderRef: current().inApp?.orderRef }));
 
 // A new order makes the previous launch token useless; a launch of this-device orders follows.
@@ -285,7 +305,7 @@ document.addEventListener('bankid-start', (event) => {
   void poll();
 });
 document.addEventListener('bankid-launch', (event) => {
-  let token = null;
+  let token;
   try {
     token = new URL(event.detail.url).searchParams.get('autostarttoken');
   } catch {

@@ -42,7 +42,12 @@ const SECURITY_HEADERS = {
 };
 
 /** Slow or idle clients cannot hold the server: node:http's defaults are minutes long. */
-export const SERVER_LIMITS = { headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 5_000, maxConnections: 200 };
+export const SERVER_LIMITS = {
+  headersTimeout: 10_000,
+  requestTimeout: 15_000,
+  keepAliveTimeout: 5_000,
+  maxConnections: 200,
+};
 
 /** @type {Record<string, string>} */
 const CONTENT_TYPES = {
@@ -73,7 +78,11 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
  * @param {Record<string, string>} [extra]
  */
 function sendText(res, status, text, extra = {}) {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...extra });
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    ...extra,
+  });
   res.end(text);
 }
 
@@ -119,7 +128,8 @@ export async function createDemoServer(options = {}) {
     const page = PAGE_FILES.get(pathname);
     const dist = DIST_FILE.exec(pathname);
     if (!page && !dist) return sendText(res, 404, 'Not found\n');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Method not allowed\n', { Allow: 'GET, HEAD' });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return sendText(res, 405, 'Method not allowed\n', { Allow: 'GET, HEAD' });
     const file = page ? path.join(DEMO_DIR, page) : path.join(distDir, /** @type {string} */ (dist?.[1]));
     let body;
     try {
@@ -129,7 +139,10 @@ export async function createDemoServer(options = {}) {
     }
     // The page learns where this run's app API is (the secret is in the path).
     if (page === 'index.html') body = Buffer.from(body.toString('utf8').replace('%APP_API_PATH%', stack.appPath));
-    res.writeHead(200, { 'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', 'Content-Length': body.length });
+    res.writeHead(200, {
+      'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'Content-Length': body.length,
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
@@ -161,7 +174,11 @@ export async function createDemoServer(options = {}) {
   }
   const address = /** @type {import('node:net').AddressInfo} */ (server.address());
   const shown =
-    LOOPBACK_NAMES.has(host) || host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+    LOOPBACK_NAMES.has(host) || host === '0.0.0.0' || host === '::'
+      ? 'localhost'
+      : host.includes(':')
+        ? `[${host}]`
+        : host;
   const url = `http://${shown}:${address.port}/`;
 
   /** @type {Promise<void> | undefined} */

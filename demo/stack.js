@@ -32,9 +32,7 @@ const DEMO_BACKEND_OPTIONS = {
   exposeCompletionData: true,
   rateLimits: { start: { burst: 30, perMinute: 60 }, poll: { burst: 60, perMinute: 1200 } },
   userVisibleData: ({ operation }) =>
-    operation === 'sign'
-      ? 'Jag godkänner villkoren för Exempelbanken (demo).'
-      : 'Logga in på Exempelbanken (demo)',
+    operation === 'sign' ? 'Jag godkänner villkoren för Exempelbanken (demo).' : 'Logga in på Exempelbanken (demo)',
 };
 
 /**
@@ -173,7 +171,7 @@ function testEnvironmentOptions(env) {
       return readFileSync(/** @type {string} */ (env[name]));
     } catch (error) {
       const code = /** @type {NodeJS.ErrnoException} */ (error).code;
-      throw new Error(`${name}: cannot read ${JSON.stringify(env[name])} (${code ?? String(error)})`);
+      throw new Error(`${name}: cannot read ${JSON.stringify(env[name])} (${code ?? String(error)})`, { cause: error });
     }
   };
   const pfx = read('BANKID_PFX');

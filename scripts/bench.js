@@ -48,8 +48,15 @@ async function benchQr() {
   us.sort((a, b) => a - b);
   const mean = us.reduce((a, b) => a + b, 0) / us.length;
   const p95 = us[Math.ceil(us.length * 0.95) - 1];
-  const sizeText = [...sizes].sort((a, b) => a[0] - b[0]).map(([s, c]) => `${s}x${s}:${c}`).join(' ');
-  row('qr', `qrSymbol, ${fmt(us.length)} frames`, `mean ${mean.toFixed(0)} µs  p95 ${p95.toFixed(0)} µs  sizes ${sizeText}`);
+  const sizeText = [...sizes]
+    .sort((a, b) => a[0] - b[0])
+    .map(([s, c]) => `${s}x${s}:${c}`)
+    .join(' ');
+  row(
+    'qr',
+    `qrSymbol, ${fmt(us.length)} frames`,
+    `mean ${mean.toFixed(0)} µs  p95 ${p95.toFixed(0)} µs  sizes ${sizeText}`,
+  );
 }
 
 // ---- benchServer(): bankid-login/server on node:http, in process, against the simulator ----
@@ -89,7 +96,11 @@ async function benchServer() {
   const post = (port, path, body, cookie = '') =>
     new Promise((resolve, reject) => {
       const text = JSON.stringify(body);
-      const headers = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), Host: `127.0.0.1:${port}` };
+      const headers = {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(text),
+        Host: `127.0.0.1:${port}`,
+      };
       if (cookie) headers.Cookie = cookie;
       const req = http.request({ host: '127.0.0.1', port, method: 'POST', path, headers, agent }, (res) => {
         const chunks = [];

@@ -16,9 +16,19 @@ const viewports = {
 const phoneUA =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
 
+// The simulator's app API (its path carries this run's secret) is named in the page.
+const page0 = await (await fetch(base)).text();
+const appApi = `${base}${/name="bankid-demo-app" content="([^"]+)"/.exec(page0)?.[1] ?? '/demo/app/'}`;
+
 const browser = await chromium.launch({
   executablePath,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+  ],
 });
 
 /** Steps: 'begin', 'scan', 'open', 'identify', 'wrong-code', 'cancel', 'help', a number (wait ms), or {inject}. */
@@ -34,28 +44,38 @@ async function shoot(name, { viewport, lang, flow = 'auto', steps = [], fullPage
   const page = await context.newPage();
   page.on('console', (m) => m.type() === 'error' && console.log(`[${name}] console:`, m.text()));
   page.on('pageerror', (e) => console.log(`[${name}] page error:`, e.message));
-  await page.request.post(`${base}/demo/phone/inject`, { data: { error: null, delayMs: 0 } });
+  await page.request.post(`${appApi}inject`, { data: { error: null, delayMs: 0 } });
   await page.goto(base);
   await page.selectOption('#lang', lang);
   await page.selectOption('#flow', flow);
   await page.waitForTimeout(200);
   const element = page.locator('bankid-login');
-  const phoneButton = { scan: '#phone-scan', open: '#phone-open', identify: '#phone-identify', 'wrong-code': '#phone-wrong-code', cancel: '#phone-cancel' };
+  const phoneButton = {
+    scan: '#phone-scan',
+    open: '#phone-open',
+    identify: '#phone-identify',
+    'wrong-code': '#phone-wrong-code',
+    cancel: '#phone-cancel',
+  };
   for (const step of steps) {
     if (typeof step === 'number') await page.waitForTimeout(step);
-    else if (step === 'begin') await element.getByRole('button', { name: /BankID$/ }).first().click();
+    else if (step === 'begin')
+      await element
+        .getByRole('button', { name: /BankID$/ })
+        .first()
+        .click();
     else if (step === 'help') await element.getByRole('button', { name: /BankID\?$/ }).click();
     else if (step in phoneButton) {
       await page.locator(`${phoneButton[step]}:not([disabled])`).click({ timeout: 5000 });
     } else if (step.inject) {
-      await page.request.post(`${base}/demo/phone/inject`, { data: step.inject });
+      await page.request.post(`${appApi}inject`, { data: step.inject });
     }
   }
   await element.screenshot({ path: `screenshots/${name}.png` });
   await page.screenshot({ path: `screenshots/${name}-page.png`, fullPage });
-  await page.request.post(`${base}/demo/phone/inject`, { data: { error: null, delayMs: 0 } });
+  await page.request.post(`${appApi}inject`, { data: { error: null, delayMs: 0 } });
   // Removing the element cancels its live order, so the next shot's phone panel starts clean.
-  await page.evaluate(() => document.querySelector('bankid-login')?.remove());
+  await page.evaluate(() => globalThis.document.querySelector('bankid-login')?.remove());
   await page.waitForTimeout(300);
   await context.close();
   console.log(`screenshots/${name}.png`);

@@ -18,7 +18,7 @@ function run(command, args, env = {}) {
 const count = (output, pattern) => Number(output.match(pattern)?.[1] ?? 0);
 
 // TypeScript tests run through tsx; most of them wait on sockets, so four files run at a time.
-const nodeTestFiles = ['server/test', 'simulator/test', 'demo'].flatMap((dir) =>
+const nodeTestFiles = ['server/test', 'simulator/test', 'demo', 'examples/server'].flatMap((dir) =>
   readdirSync(dir)
     .filter((name) => /\.test\.(ts|js)$/.test(name))
     .map((name) => `${dir}/${name}`),

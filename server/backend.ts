@@ -15,14 +15,7 @@
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  canonicalIp,
-  forwardedEntry,
-  ipFamily,
-  originOf,
-  plainIp,
-  rateKeys,
-} from './client-address.js';
+import { canonicalIp, forwardedEntry, ipFamily, originOf, plainIp, rateKeys } from './client-address.js';
 import {
   SESSION_NAME,
   cookieNames,
@@ -109,7 +102,10 @@ export interface UserVisibleText {
 
 export type UserVisibleDataOption =
   | string
-  | ((order: { operation: Operation; request: Request }) => string | UserVisibleText | Promise<string | UserVisibleText>);
+  | ((order: {
+      operation: Operation;
+      request: Request;
+    }) => string | UserVisibleText | Promise<string | UserVisibleText>);
 
 /** A completed order, as onComplete gets it. */
 export interface Completion {
@@ -283,7 +279,7 @@ function decodeState(text: string): OrderState | null {
 
 /** The publicOrigin option as an origin, or a TypeError. */
 function checkPublicOrigin(value: string): string {
-  let url: URL | null = null;
+  let url: URL | null;
   try {
     url = new URL(value);
   } catch {
@@ -326,7 +322,9 @@ function checkUserVisibleText(value: string | UserVisibleText): {
 /** A BankID failure → the answer for the browser, plus one log line. BankID's `details` stay out of both. */
 function rpFailure(call: string, error: unknown, log: (line: string) => void): HttpError {
   if (!isRpError(error)) {
-    const reason = String((error as { code?: unknown; name?: unknown } | null)?.code ?? (error as Error)?.name ?? 'error');
+    const reason = String(
+      (error as { code?: unknown; name?: unknown } | null)?.code ?? (error as Error)?.name ?? 'error',
+    );
     log(`bankid-login: BankID ${call}: no usable answer (${reason.slice(0, 40)}) → 503 bankidUnavailable`);
     return new HttpError(503, 'bankidUnavailable', 'BankID cannot be reached right now.');
   }
@@ -416,7 +414,9 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
     throw new TypeError("createBankIdBackend: deviceAddressCheck must be 'refuse' or 'flag'");
   }
   if (!(Number.isFinite(collectEveryMs) && collectEveryMs >= 1000)) {
-    throw new TypeError('createBankIdBackend: collectEveryMs must be at least 1000 (BankID: at most one collect a second)');
+    throw new TypeError(
+      'createBankIdBackend: collectEveryMs must be at least 1000 (BankID: at most one collect a second)',
+    );
   }
   let limits: RateLimits | null = null;
   if (options.rateLimits !== false) {
@@ -551,7 +551,11 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
     const keys = rateKeys(caller.address);
     const buckets: TokenBucket[] = [{ key: `${kind}:${keys.user}`, ...limits[kind] }];
     if (kind === 'start' && keys.network) {
-      buckets.push({ key: `start:${keys.network}`, burst: limits.start.burst * 4, perMinute: limits.start.perMinute * 4 });
+      buckets.push({
+        key: `start:${keys.network}`,
+        burst: limits.start.burst * 4,
+        perMinute: limits.start.perMinute * 4,
+      });
     }
     if (withBankIdCall) buckets.push({ key: 'bankid', ...limits.bankIdCalls });
     const waitMs = await store.takeTokens(buckets);
@@ -572,13 +576,20 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
     const answer: Record<string, unknown> = { orderRef: state.orderRef, status: 'pending' };
     if (hintCode) answer['hintCode'] = hintCode;
     // A QR code only while nobody has the order, and never for this-device orders.
-    if (state.flow === 'other-device' && (hintCode === null || QR_HINT_CODES.has(hintCode))) answer['qr'] = qrAt(state, t);
+    if (state.flow === 'other-device' && (hintCode === null || QR_HINT_CODES.has(hintCode)))
+      answer['qr'] = qrAt(state, t);
     return answer;
   }
 
   // --- the endpoints ---------------------------------------------------------------------
 
-  async function start(operation: Operation, body: Record<string, unknown>, request: Request, caller: Caller, reply: Reply) {
+  async function start(
+    operation: Operation,
+    body: Record<string, unknown>,
+    request: Request,
+    caller: Caller,
+    reply: Reply,
+  ) {
     const flow = body['flow'];
     if (flow !== 'this-device' && flow !== 'other-device') {
       throw invalidParameters('flow must be "this-device" or "other-device".');
@@ -592,7 +603,7 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
         typeof userVisibleData === 'string' ? userVisibleData : await userVisibleData({ operation, request }),
       );
     } catch (error) {
-      throw new Error(`userVisibleData: ${(error as Error).message}`);
+      throw new Error(`userVisibleData: ${(error as Error).message}`, { cause: error });
     }
     const sid = randomId(); // rotated now; the new order belongs to the new id
     const knownDevice = caller.cookies.get(caller.names.device)?.find((id) => DEVICE_ID.test(id));
@@ -609,7 +620,8 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
     if (returnUrl && flow === 'this-device') {
       const withNonce = withReturnNonce(returnUrl, returnNonce(nonceKey, sid));
       if (withNonce.length <= MAX_RETURN_URL_LENGTH) orderRequest.returnUrl = withNonce;
-      else log(`bankid-login: ${operation}: the returnUrl is over ${MAX_RETURN_URL_LENGTH} characters; sent without it`);
+      else
+        log(`bankid-login: ${operation}: the returnUrl is over ${MAX_RETURN_URL_LENGTH} characters; sent without it`);
     }
 
     let started: unknown;
@@ -638,7 +650,11 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
       startAddress: caller.address,
     };
     reply.cookies.push(
-      setCookieLine(caller.names.session, sid, { sameSite: 'Lax', maxAge: ORDER_TTL_MS / SECOND, secure: caller.https }),
+      setCookieLine(caller.names.session, sid, {
+        sameSite: 'Lax',
+        maxAge: ORDER_TTL_MS / SECOND,
+        secure: caller.https,
+      }),
       setCookieLine(caller.names.device, deviceId, {
         sameSite: 'Lax',
         maxAge: DEVICE_MAX_AGE_SECONDS,
@@ -653,7 +669,13 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
     return { orderRef, qr: qrAt(state, startedAt) };
   }
 
-  async function collect(body: Record<string, unknown>, request: Request, caller: Caller, reply: Reply, node: ConnectionInfo['node']) {
+  async function collect(
+    body: Record<string, unknown>,
+    request: Request,
+    caller: Caller,
+    reply: Reply,
+    node: ConnectionInfo['node'],
+  ) {
     const orderRef = requireOrderRef(body);
     const { name, state } = findOrder(caller, orderRef);
     await checkRate('poll', caller, false);
@@ -748,7 +770,9 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
         extra = await onComplete(completion, request, { headers: reply.headers, ...(node ? { node } : {}) });
       } catch (error) {
         // The order is used up at BankID either way; the user starts again.
-        log(`bankid-login: onComplete threw (${String((error as Error)?.name ?? 'error').slice(0, 40)}) → failed internalError`);
+        log(
+          `bankid-login: onComplete threw (${String((error as Error)?.name ?? 'error').slice(0, 40)}) → failed internalError`,
+        );
         return failed('internalError');
       }
     }
@@ -809,7 +833,8 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
       }
     }
     reply.headers.forEach((value, name) => {
-      if (name !== 'set-cookie' && name !== 'content-type' && name !== 'content-length') response.headers.set(name, value);
+      if (name !== 'set-cookie' && name !== 'content-type' && name !== 'content-length')
+        response.headers.set(name, value);
     });
     for (const line of [...reply.cookies, ...reply.headers.getSetCookie()]) response.headers.append('Set-Cookie', line);
     return response;
@@ -860,7 +885,8 @@ function requireOrderRef(body: Record<string, unknown>): string {
 function checkReturnUrl(value: unknown, origin: string | null): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'string' && BROWSER_RETURN_SCHEMES.has(value)) return value;
-  const bad = (): HttpError => invalidParameters('returnUrl must be a URL on this site, googlechromes:// or firefox://.');
+  const bad = (): HttpError =>
+    invalidParameters('returnUrl must be a URL on this site, googlechromes:// or firefox://.');
   if (typeof value !== 'string' || value.length > 2048 || origin === null) throw bad();
   let url: URL;
   try {

@@ -103,7 +103,7 @@ export function pathOf(url: string | undefined): string | null {
 /** What a handler learns about the connection besides the request itself. */
 export interface ConnectionInfo {
   /** The socket's peer address (before any proxy header is considered). */
-  clientAddress?: string;
+  clientAddress?: string | undefined;
   /** The node:http objects, when the request came through toNodeListener. */
   node?: { req: IncomingMessage; res: ServerResponse };
 }
@@ -141,7 +141,7 @@ async function serveNode(
     if (next) next();
     else void writeNodeResponse(res, jsonResponse(404, { errorCode: 'notFound', details: 'No such endpoint.' }));
   };
-  const pathname = pathOf(req.url);
+  const pathname = pathOf(fullUrl(req));
   if (pathname === null || (handles && !handles(pathname))) return notMine();
   let answer: Response | null;
   try {
@@ -159,11 +159,18 @@ async function serveNode(
   await writeNodeResponse(res, answer);
 }
 
+/**
+ * The request's URL as the client sent it. Express, Connect and Fastify's middie strip the mount
+ * path from `req.url` under `app.use('/api/bankid', …)`, and keep the whole one in `originalUrl`.
+ */
+const fullUrl = (req: IncomingMessage): string =>
+  (req as IncomingMessage & { originalUrl?: unknown }).originalUrl?.toString() ?? req.url ?? '/';
+
 /** The node request as a Fetch `Request`, with its body read (at most `maxBodyBytes`). */
 export async function requestFromNode(req: IncomingMessage, maxBodyBytes: number): Promise<Request> {
   const scheme = (req.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http';
   const host = /^[A-Za-z0-9.:[\]-]{1,255}$/.test(req.headers.host ?? '') ? req.headers.host : 'localhost.invalid';
-  const target = req.url ?? '/';
+  const target = fullUrl(req);
   let url: URL;
   try {
     url = target.startsWith('/') ? new URL(`${scheme}://${host}${target}`) : new URL(target);

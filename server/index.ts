@@ -35,6 +35,13 @@ export {
   type RpClientOptions,
   type RpEndpoint,
 } from './rp-client.js';
-export { createMemoryStore, type BankIdStore, type CollectTurn, type MemoryStoreOptions, type RateRule, type TokenBucket } from './store.js';
+export {
+  createMemoryStore,
+  type BankIdStore,
+  type CollectTurn,
+  type MemoryStoreOptions,
+  type RateRule,
+  type TokenBucket,
+} from './store.js';
 export { qrAuthCode, qrPayload } from './qr-payload.js';
 export type { ConnectionInfo, NodeListener } from './http.js';

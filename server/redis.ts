@@ -112,7 +112,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   if ((url === undefined) === (options.client === undefined)) {
     throw new TypeError('createRedisStore: give either { url } or { client }');
   }
-  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(prefix)) throw new TypeError('createRedisStore: prefix must be a short plain name');
+  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(prefix))
+    throw new TypeError('createRedisStore: prefix must be a short plain name');
   const key = (kind: string, name: string): string => `{${prefix}}:${kind}:${name}`;
 
   let owned: OwnedClient | null = null;

@@ -91,7 +91,9 @@ function parseInjection(body: Body): Body {
   const delayMs = body['delayMs'] === undefined || body['delayMs'] === null ? 0 : body['delayMs'];
   const rawCount = body['count'];
   const count =
-    rawCount === undefined || rawCount === null || rawCount === 'Infinity' || rawCount === 'until-cleared' ? Infinity : rawCount;
+    rawCount === undefined || rawCount === null || rawCount === 'Infinity' || rawCount === 'until-cleared'
+      ? Infinity
+      : rawCount;
   if (typeof delayMs !== 'number') throw invalidParameters('delayMs must be a number of ms.');
   if (typeof count !== 'number') throw invalidParameters('count must be a whole number, or null for "until cleared".');
   const endpoints = body['endpoints'];
@@ -124,7 +126,11 @@ function operations(target: AppApiTarget): Record<string, Operation> {
     orders: {
       get: () => [
         200,
-        { orders: target.orders(), injection: injectionJson(target.injection()), pickupTimeoutMs: target.pickupTimeoutMs },
+        {
+          orders: target.orders(),
+          injection: injectionJson(target.injection()),
+          pickupTimeoutMs: target.pickupTimeoutMs,
+        },
       ],
     },
     inject: {
@@ -163,7 +169,9 @@ function operations(target: AppApiTarget): Record<string, Operation> {
           throw invalidParameters('autoStartToken must be the token from the launch URL.');
         }
         const ipAddress = asBadRequest(() => checkIpAddress(body['ipAddress'], 'open'));
-        return actionAnswer(app.open(ipAddress === null ? { autoStartToken: token } : { autoStartToken: token, ipAddress }));
+        return actionAnswer(
+          app.open(ipAddress === null ? { autoStartToken: token } : { autoStartToken: token, ipAddress }),
+        );
       },
     },
     identify: {
@@ -192,7 +200,6 @@ function operations(target: AppApiTarget): Record<string, Operation> {
       },
     },
   };
-
 }
 
 /** Equal strings in time that does not depend on where they differ. */
@@ -219,7 +226,10 @@ function checkSameOrigin(request: Request): void {
  * The app API as a Fetch handler. It answers `${basePath}${secret}/<operation>`; anything else,
  * a wrong secret included, is 404.
  */
-export function createAppApi(target: AppApiTarget, secret: string): (request: Request, basePath?: string) => Promise<Response> {
+export function createAppApi(
+  target: AppApiTarget,
+  secret: string,
+): (request: Request, basePath?: string) => Promise<Response> {
   const routes = operations(target);
   const secretDigest = createHash('sha256').update(secret).digest();
 

@@ -54,7 +54,14 @@ export interface CertificateSet {
   clientPfx: Buffer;
   passphrase: string;
   /** Absolute paths. */
-  files: { ca: string; serverKey: string; serverCert: string; clientKey: string; clientCert: string; clientPfx: string };
+  files: {
+    ca: string;
+    serverKey: string;
+    serverCert: string;
+    clientKey: string;
+    clientCert: string;
+    clientPfx: string;
+  };
 }
 
 const SERVER_EXTENSIONS = [
@@ -155,11 +162,18 @@ function createSet(dir: string): CertificateSet {
     makeLeaf(work, 'server', '/CN=localhost', SERVER_EXTENSIONS);
     makeLeaf(work, 'client', '/O=bankid-login simulator/CN=Simulated RP', CLIENT_EXTENSIONS);
     openssl([
-      'pkcs12', '-export',
-      '-inkey', at(FILES.clientKey), '-in', at(FILES.clientCert),
-      '-name', 'bankid-login simulator RP',
-      '-passout', `pass:${CLIENT_PFX_PASSPHRASE}`,
-      '-out', at(FILES.clientPfx),
+      'pkcs12',
+      '-export',
+      '-inkey',
+      at(FILES.clientKey),
+      '-in',
+      at(FILES.clientCert),
+      '-name',
+      'bankid-login simulator RP',
+      '-passout',
+      `pass:${CLIENT_PFX_PASSPHRASE}`,
+      '-out',
+      at(FILES.clientPfx),
     ]);
     fs.rmSync(at('ca.key'), { force: true });
 
@@ -176,15 +190,30 @@ function createSet(dir: string): CertificateSet {
 /** A self-signed CA certificate with a fresh P-256 key. */
 function makeCa(keyFile: string, certFile: string): void {
   openssl([
-    'req', '-x509', '-new', '-nodes',
-    '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
-    '-keyout', keyFile, '-out', certFile,
-    '-days', String(CA_DAYS), '-sha256',
+    'req',
+    '-x509',
+    '-new',
+    '-nodes',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    String(CA_DAYS),
+    '-sha256',
     // A random name: two sets never look alike, so the wrong ca.pem is easy to spot.
-    '-subj', `/O=bankid-login simulator/CN=bankid-login simulator CA ${randomBytes(4).toString('hex')}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-addext', 'subjectKeyIdentifier=hash',
+    '-subj',
+    `/O=bankid-login simulator/CN=bankid-login simulator CA ${randomBytes(4).toString('hex')}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE,pathlen:0',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-addext',
+    'subjectKeyIdentifier=hash',
   ]);
 }
 
@@ -193,19 +222,41 @@ function makeLeaf(work: string, name: string, subject: string, extensions: strin
   const at = (file: string): string => path.join(work, file);
   fs.writeFileSync(at(`${name}.ext`), `${extensions}\n`, { mode: 0o600 });
   openssl([
-    'req', '-new', '-nodes',
-    '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
-    '-keyout', at(`${name}.key`), '-out', at(`${name}.csr`),
-    '-subj', subject,
+    'req',
+    '-new',
+    '-nodes',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-keyout',
+    at(`${name}.key`),
+    '-out',
+    at(`${name}.csr`),
+    '-subj',
+    subject,
   ]);
   openssl([
-    'x509', '-req', '-in', at(`${name}.csr`),
-    '-CA', at(FILES.ca), '-CAkey', at('ca.key'),
+    'x509',
+    '-req',
+    '-in',
+    at(`${name}.csr`),
+    '-CA',
+    at(FILES.ca),
+    '-CAkey',
+    at('ca.key'),
     // A random serial: two sets made by racing processes never share one.
-    '-set_serial', `0x${randomBytes(16).toString('hex').replace(/^[89a-f]/, '1')}`,
-    '-days', String(LEAF_DAYS), '-sha256',
-    '-extfile', at(`${name}.ext`),
-    '-out', at(`${name}.pem`),
+    '-set_serial',
+    `0x${randomBytes(16)
+      .toString('hex')
+      .replace(/^[89a-f]/, '1')}`,
+    '-days',
+    String(LEAF_DAYS),
+    '-sha256',
+    '-extfile',
+    at(`${name}.ext`),
+    '-out',
+    at(`${name}.pem`),
   ]);
 }
 

@@ -62,7 +62,8 @@ export async function runCheckCommand(argv: string[], io: CheckIo): Promise<numb
   if (!isUrl(api)) problems.push('--api must be the backend URL, e.g. http://localhost:8080/api/bankid');
   if (!isUrl(simulator)) problems.push("--simulator must be the simulator's app API URL");
   if (origin !== undefined && !isUrl(origin)) problems.push('--origin must be an origin such as https://shop.example');
-  if (operation !== undefined && operation !== 'auth' && operation !== 'sign') problems.push('--operation must be auth or sign');
+  if (operation !== undefined && operation !== 'auth' && operation !== 'sign')
+    problems.push('--operation must be auth or sign');
   if (problems.length > 0) {
     io.stderr.write(`${problems.map((p) => `bankid-login-check: ${p}`).join('\n')}\n\n${CHECK_USAGE}`);
     return 2;

@@ -114,7 +114,8 @@ class Browser {
     let json: Record<string, unknown> | null = null;
     try {
       const parsed: unknown = JSON.parse(text);
-      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
+      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed))
+        json = parsed as Record<string, unknown>;
     } catch {
       json = null;
     }
@@ -139,7 +140,9 @@ class SimulatorApp {
     });
     const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
     if (response.status >= 400 && response.status !== 409) {
-      throw new Error(`the simulator's app API answered ${response.status} to ${operation}: ${String(json['details'] ?? '')}`);
+      throw new Error(
+        `the simulator's app API answered ${response.status} to ${operation}: ${String(json['details'] ?? '')}`,
+      );
     }
     return { status: response.status, json };
   }
@@ -184,7 +187,8 @@ export async function checkBackend(options: CheckOptions): Promise<CheckResult[]
       await run();
       result = { name, passed: true, why: '' };
     } catch (error) {
-      const why = error instanceof CheckFailure ? error.message : `error: ${(error as Error)?.message ?? String(error)}`;
+      const why =
+        error instanceof CheckFailure ? error.message : `error: ${(error as Error)?.message ?? String(error)}`;
       result = { name, passed: false, why };
     }
     results.push(result);
@@ -247,7 +251,10 @@ export async function checkBackend(options: CheckOptions): Promise<CheckResult[]
     const cancel = await stranger.json('cancel', { orderRef: qrOrder });
     expect(cancel.status >= 400 && cancel.status < 500, `a stranger's cancel got ${describeAnswer(cancel)}`);
     const order = await sim.order(qrOrder);
-    expect(order?.status === 'pending', `the order is ${order?.status ?? 'gone'} at BankID after the stranger's cancel`);
+    expect(
+      order?.status === 'pending',
+      `the order is ${order?.status ?? 'gone'} at BankID after the stranger's cancel`,
+    );
   });
 
   // One stretch of polling, four times a second for 4.5 s, serves two checks.
@@ -336,7 +343,10 @@ export async function checkBackend(options: CheckOptions): Promise<CheckResult[]
     await sim.act('open', { autoStartToken });
     await sim.act('cancel', { orderRef });
     const failed = await collectUntil(browser, orderRef as string, isFinal('failed'), 'failed');
-    expect(failed.json?.['hintCode'] === 'userCancel', `hintCode ${String(failed.json?.['hintCode'])}, expected userCancel`);
+    expect(
+      failed.json?.['hintCode'] === 'userCancel',
+      `hintCode ${String(failed.json?.['hintCode'])}, expected userCancel`,
+    );
   });
 
   await check('cancel works: 2xx, the order is cancelled at BankID, later collects get 4xx', async () => {

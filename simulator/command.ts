@@ -52,7 +52,12 @@ export interface SimulatorSettings {
 
 class UsageError extends Error {}
 
-function wholeNumber(value: string | undefined, flag: string, fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
+function wholeNumber(
+  value: string | undefined,
+  flag: string,
+  fallback: number,
+  { min = 0, max = Number.MAX_SAFE_INTEGER } = {},
+): number {
   if (value === undefined) return fallback;
   const number = Number(value);
   if (!/^\d+$/.test(value) || number < min || number > max) {

@@ -130,7 +130,9 @@ function stop(server: http.Server): Promise<void> {
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const host = options.host ?? '127.0.0.1';
   if (!LOOPBACK_HOSTS.includes(host)) {
-    throw new TypeError('startSimulator: host must be 127.0.0.1, ::1 or localhost (loopback only; its certificate covers these)');
+    throw new TypeError(
+      'startSimulator: host must be 127.0.0.1, ::1 or localhost (loopback only; its certificate covers these)',
+    );
   }
   const port = checkPort(options.port ?? 0, 'port');
   const appPort = checkPort(options.appPort ?? 0, 'appPort');
@@ -144,7 +146,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
 
   const ownDir = options.certDir === undefined;
-  const dir = ownDir ? fs.mkdtempSync(path.join(os.tmpdir(), 'bankid-login-simulator-')) : path.resolve(options.certDir ?? '');
+  const dir = ownDir
+    ? fs.mkdtempSync(path.join(os.tmpdir(), 'bankid-login-simulator-'))
+    : path.resolve(options.certDir ?? '');
   const removeOwnDir = (): void => {
     if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
   };
@@ -162,8 +166,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       appSecret,
     );
 
-    rpServer = serveRpApi(rpApi.handle, { ca: certificates.ca, key: certificates.serverKey, cert: certificates.serverCert });
-    appServer = http.createServer(toNodeListener((request) => appApi(request, '/'), { maxBodyBytes: APP_API_MAX_BODY_BYTES }));
+    rpServer = serveRpApi(rpApi.handle, {
+      ca: certificates.ca,
+      key: certificates.serverKey,
+      cert: certificates.serverCert,
+    });
+    appServer = http.createServer(
+      toNodeListener((request) => appApi(request, '/'), { maxBodyBytes: APP_API_MAX_BODY_BYTES }),
+    );
     const hostInUrl = host.includes(':') ? `[${host}]` : host;
     const url = `https://${hostInUrl}:${await listen(rpServer, port, host)}${API_PATH}`;
     const appUrl = `http://${hostInUrl}:${await listen(appServer, appPort, host)}/${appSecret}/`;
@@ -181,7 +191,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         clientKey,
         clientPfx,
         passphrase,
-        files: Object.freeze({ ca: files.ca, clientCert: files.clientCert, clientKey: files.clientKey, clientPfx: files.clientPfx }),
+        files: Object.freeze({
+          ca: files.ca,
+          clientCert: files.clientCert,
+          clientKey: files.clientKey,
+          clientPfx: files.clientPfx,
+        }),
       }),
       appUrl,
       appSecret,

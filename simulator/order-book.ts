@@ -222,7 +222,9 @@ export function createOrderBook({ now, pickupTimeoutMs, signTimeoutMs, random, u
 
   /** Orders of the simulated user that BankID cancels when the app picks up a new one. */
   function isUsersLiveOrder(order: Order): boolean {
-    return order.status === 'pending' && (order.pickedUpBy !== null || order.options.personalNumber === user.personalNumber);
+    return (
+      order.status === 'pending' && (order.pickedUpBy !== null || order.options.personalNumber === user.personalNumber)
+    );
   }
 
   // Made in the same millisecond: the later one first (the map keeps the order of making).
@@ -283,7 +285,9 @@ export function createOrderBook({ now, pickupTimeoutMs, signTimeoutMs, random, u
       bankIdIssueDate: BANKID_ISSUE_DATE,
       ...(order.options.mrtd ? { stepUp: { mrtd: true } } : {}),
       signature: Buffer.from(fakeSignatureXml(order, t), 'utf8').toString('base64'),
-      ocspResponse: Buffer.from(`FAKE OCSP RESPONSE from the bankid-login simulator, ${order.orderRef}`).toString('base64'),
+      ocspResponse: Buffer.from(`FAKE OCSP RESPONSE from the bankid-login simulator, ${order.orderRef}`).toString(
+        'base64',
+      ),
       ...(order.options.returnRisk ? { risk } : {}),
     };
   }
@@ -335,7 +339,9 @@ export function createOrderBook({ now, pickupTimeoutMs, signTimeoutMs, random, u
       if (!order) throw invalidParameters('No such order (unknown, cancelled, or past its collect window)');
       noteCollect(order, t);
       if (order.collected) {
-        throw invalidParameters(`The order was already collected as ${order.status}: BankID gives the final state once`);
+        throw invalidParameters(
+          `The order was already collected as ${order.status}: BankID gives the final state once`,
+        );
       }
       const answer = collectAnswer(order, t);
       if (order.status !== 'pending') order.collected = true;
@@ -355,7 +361,8 @@ export function createOrderBook({ now, pickupTimeoutMs, signTimeoutMs, random, u
       sweep(now());
       const order = orders.get(orderRef);
       if (!order) throw invalidParameters('No such order (unknown, already cancelled, or too old)');
-      if (order.status !== 'pending') throw invalidParameters(`The order is already ${order.status} and cannot be cancelled`);
+      if (order.status !== 'pending')
+        throw invalidParameters(`The order is already ${order.status} and cannot be cancelled`);
       orders.delete(orderRef);
       return {};
     },

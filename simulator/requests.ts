@@ -87,7 +87,8 @@ export function validateStart(type: OrderType, body: unknown): StartOptions {
   const returnUrl = body['returnUrl'] === undefined ? null : checkReturnUrl(body['returnUrl']);
   const returnRisk = checkBoolean(body['returnRisk'], 'returnRisk');
 
-  if (body['web'] !== undefined && body['app'] !== undefined) throw invalidParameters('Send either web or app, not both');
+  if (body['web'] !== undefined && body['app'] !== undefined)
+    throw invalidParameters('Send either web or app, not both');
   const web = body['web'] === undefined ? null : checkWeb(body['web']);
   if (body['app'] !== undefined) checkApp(body['app']);
 
@@ -119,7 +120,9 @@ export function checkReturnUrl(value: unknown): string {
       `returnUrl must be an absolute URL of at most ${MAX_RETURN_URL} characters, such as https://… or an app scheme like googlechromes://`,
     );
   };
-  if (typeof value !== 'string' || value.length > MAX_RETURN_URL || /[\s\u0000-\u001f\u007f]/.test(value)) return refuse();
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (typeof value !== 'string' || value.length > MAX_RETURN_URL || /[\s\u0000-\u001f\u007f]/.test(value))
+    return refuse();
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(value)?.[1]?.toLowerCase();
   if (scheme === undefined || REFUSED_SCHEMES.has(scheme)) return refuse();
   try {

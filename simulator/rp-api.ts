@@ -151,8 +151,10 @@ export function createRpApi(book: OrderBook): RpApi {
   async function handle(request: Request): Promise<Response> {
     try {
       const endpoint = endpointOf(request.url);
-      if (!endpoint) throw new HttpError(404, 'notFound', `No such endpoint: ${new URL(request.url).pathname.slice(0, 100)}`);
-      if (request.method !== 'POST') throw new HttpError(405, 'methodNotAllowed', 'Only POST is allowed', { Allow: 'POST' });
+      if (!endpoint)
+        throw new HttpError(404, 'notFound', `No such endpoint: ${new URL(request.url).pathname.slice(0, 100)}`);
+      if (request.method !== 'POST')
+        throw new HttpError(405, 'methodNotAllowed', 'Only POST is allowed', { Allow: 'POST' });
 
       const body = await readJsonObject(request, MAX_BODY_BYTES).then(
         (value) => ({ value, error: null }),
@@ -218,14 +220,20 @@ export interface RpServerCredentials {
  * An HTTPS server for the handler that, like BankID, completes the handshake only with a client
  * certificate from `ca`. Not listening yet.
  */
-export function serveRpApi(handle: (request: Request) => Promise<Response>, { ca, key, cert }: RpServerCredentials): https.Server {
+export function serveRpApi(
+  handle: (request: Request) => Promise<Response>,
+  { ca, key, cert }: RpServerCredentials,
+): https.Server {
   const listener = toNodeListener(handle, { maxBodyBytes: MAX_READ_BYTES });
   return https.createServer(
     { key, cert, ca: [ca], requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
     (req, res) => {
       // rejectUnauthorized already stops the handshake; this is the belt to those braces.
       if (!(req.socket as TLSSocket).authorized) {
-        void writeNodeResponse(res, errorResponse(new HttpError(401, 'unauthorized', 'A valid RP client certificate is required')));
+        void writeNodeResponse(
+          res,
+          errorResponse(new HttpError(401, 'unauthorized', 'A valid RP client certificate is required')),
+        );
         return;
       }
       listener(req, res);

@@ -30,7 +30,8 @@ const RISKS: readonly Risk[] = ['low', 'moderate', 'high'];
 /** The address the user's app has, or null for "the order's endUserIp". */
 export function checkIpAddress(value: unknown, where: string): string | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || isIP(value) === 0) throw new TypeError(`${where}: ipAddress must be an IPv4 or IPv6 address`);
+  if (typeof value !== 'string' || isIP(value) === 0)
+    throw new TypeError(`${where}: ipAddress must be an IPv4 or IPv6 address`);
   return value;
 }
 

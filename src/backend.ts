@@ -65,9 +65,7 @@ export function _resetSecretWarningForTests(): void {
   secretWarned = false;
 }
 
-type Raw =
-  | { ok: true; status: number; headers: Headers; text: string | null }
-  | { ok: false; failure: BackendFailure };
+type Raw = { ok: true; status: number; headers: Headers; text: string | null } | { ok: false; failure: BackendFailure };
 
 /**
  * One POST with the deadline. `readBody` false skips reading the body (cancel only needs the

@@ -4,14 +4,7 @@ import { localized } from '@lit/localize';
 import type { Flow } from './events.js';
 import { isLive, type OrderState, type Snapshot } from './flow.js';
 import { applyLocale } from './localization.js';
-import {
-  helpContent,
-  labels,
-  messageText,
-  panelTexts,
-  type MessageContext,
-  type Operation,
-} from './messages.js';
+import { helpContent, labels, messageText, panelTexts, type MessageContext, type Operation } from './messages.js';
 import { OrderController } from './order-controller.js';
 import { currentPlatform, type Platform } from './platform.js';
 import { qrSymbol, type QrSymbol } from './qr.js';
@@ -54,7 +47,8 @@ export class BankIdLogin extends LitElement {
   static define(tag = 'bankid-login', registry: CustomElementRegistry = customElements): void {
     const existing = registry.get(tag);
     if (!existing) registry.define(tag, this);
-    else if (existing !== this) console.warn(`<${tag}> is already defined by another copy of bankid-login; using that one.`);
+    else if (existing !== this)
+      console.warn(`<${tag}> is already defined by another copy of bankid-login; using that one.`);
   }
 
   /** Base URL of the host backend's endpoints (`{api}/auth`, `/sign`, `/collect`, `/cancel`). Required. */
@@ -218,7 +212,11 @@ export class BankIdLogin extends LitElement {
       operation: snapshot.state === 'idle' ? this.currentOperation : this.orderOperation,
     };
     return html`
-      <div class="card ${isLive(snapshot.state) ? `live ${snapshot.flow}` : snapshot.state}" part="card" lang=${this.resolvedLang()}>
+      <div
+        class="card ${isLive(snapshot.state) ? `live ${snapshot.flow}` : snapshot.state}"
+        part="card"
+        lang=${this.resolvedLang()}
+      >
         <p class="message" part="message" role="status">${this.statusLine(snapshot, context)}</p>
         ${this.panel(snapshot, context)} ${snapshot.state === 'complete' ? nothing : this.help()}
       </div>
@@ -325,7 +323,9 @@ export class BankIdLogin extends LitElement {
       >
         ${labels.help()}
       </button>
-      <section id="help" class="help" part="help" ?hidden=${!this.helpOpen}>${this.helpOpen ? helpContent() : nothing}</section>
+      <section id="help" class="help" part="help" ?hidden=${!this.helpOpen}>
+        ${this.helpOpen ? helpContent() : nothing}
+      </section>
     </div>`;
   }
 }

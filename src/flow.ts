@@ -248,7 +248,11 @@ function emit<E extends Emit>(name: E['name'], detail: E['detail']): Effect {
 }
 
 /** A finished order keeps its flow (for the panel's wording) and nothing else that could be used again. */
-function ended(current: Snapshot, state: 'cancelled' | 'complete' | 'failed', failure: Failure | null = null): Snapshot {
+function ended(
+  current: Snapshot,
+  state: 'cancelled' | 'complete' | 'failed',
+  failure: Failure | null = null,
+): Snapshot {
   return {
     ...initialSnapshot(current.flow),
     state,
@@ -319,7 +323,8 @@ function onCollectAnswer(current: Snapshot, result: BackendResult<CollectAnswer>
     if (outcome !== 'transient') return fail(current, outcome);
     const attempts = (current.reconnect?.attempts ?? 0) + 1;
     // The last code the backend named survives later faults that name none.
-    const lastErrorCode = (failure.kind === 'http' ? failure.errorCode : null) ?? current.reconnect?.lastErrorCode ?? null;
+    const lastErrorCode =
+      (failure.kind === 'http' ? failure.errorCode : null) ?? current.reconnect?.lastErrorCode ?? null;
     const retryAfter = failure.kind === 'http' ? failure.retryAfterMs : null;
     const snapshot: Snapshot = { ...current, status: 'reconnecting', reconnect: { attempts, lastErrorCode } };
     const effects: Effect[] = [{ type: 'collect', delay: reconnectDelay(attempts, retryAfter) }];
@@ -359,7 +364,11 @@ function onCollectAnswer(current: Snapshot, result: BackendResult<CollectAnswer>
         ],
       };
     }
-    if (answer.hintCode === 'startFailed' && current.flow === 'other-device' && current.quietRestarts < MAX_QUIET_RESTARTS) {
+    if (
+      answer.hintCode === 'startFailed' &&
+      current.flow === 'other-device' &&
+      current.quietRestarts < MAX_QUIET_RESTARTS
+    ) {
       // Nobody scanned in time: a fresh QR code, without bothering the user (the panel stays as it is).
       const snapshot: Snapshot = {
         ...current,
@@ -394,10 +403,14 @@ function onCollectAnswer(current: Snapshot, result: BackendResult<CollectAnswer>
     message,
     status: 'pending',
     reconnect: null,
-    qr: current.flow === 'other-device' && !appHasIt ? answer.qr ?? current.qr : null,
+    qr: current.flow === 'other-device' && !appHasIt ? (answer.qr ?? current.qr) : null,
   };
   const effects: Effect[] = [...recovered];
-  if (snapshot.status !== current.status || snapshot.message !== current.message || snapshot.hintCode !== current.hintCode) {
+  if (
+    snapshot.status !== current.status ||
+    snapshot.message !== current.message ||
+    snapshot.hintCode !== current.hintCode
+  ) {
     effects.push(emit('bankid-status', { status: 'pending', hintCode, message }));
   }
   effects.push({ type: 'collect', delay: collectDelay(snapshot) });

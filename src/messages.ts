@@ -112,7 +112,9 @@ export function messageText(
     case 'RFA13':
       if (launchButtonShown) {
         return computer
-          ? msg("The BankID Security Application didn't start? Click the button below.", { id: 'rfa13-button-computer' })
+          ? msg("The BankID Security Application didn't start? Click the button below.", {
+              id: 'rfa13-button-computer',
+            })
           : msg('Press the button below to open the BankID app.', { id: 'rfa13-button-mobile' });
       }
       return computer
@@ -147,7 +149,9 @@ export function messageText(
     case 'RFA5':
       return msg('Something went wrong. Please try again.', { id: 'rfa5' });
     case 'RFA6':
-      return sign ? msg('Signing was cancelled.', { id: 'rfa6-sign' }) : msg('Login was cancelled.', { id: 'rfa6-auth' });
+      return sign
+        ? msg('Signing was cancelled.', { id: 'rfa6-sign' })
+        : msg('Login was cancelled.', { id: 'rfa6-auth' });
     case 'RFA8':
       return msg(
         "BankID didn't respond in time. Check that BankID is running and connected to the internet. If you don't have a valid BankID, you can get one from your bank. Then try again.",
@@ -160,23 +164,27 @@ export function messageText(
     case 'RFA17A':
       return computer
         ? msg(
-            html`The BankID Security Application seems to be missing on this computer, or it is too old. Install the latest version at ${installLink}.`,
+            html`The BankID Security Application seems to be missing on this computer, or it is too old. Install the
+            latest version at ${installLink}.`,
             { id: 'rfa17a-computer' },
           )
         : msg(
-            html`The BankID app seems to be missing on this device, or it is too old. Install or update it from your app store or at ${installLink}.`,
+            html`The BankID app seems to be missing on this device, or it is too old. Install or update it from your app
+            store or at ${installLink}.`,
             { id: 'rfa17a-mobile' },
           );
     case 'RFA17B':
       return msg(
-        html`The QR code was not scanned in time. Try again and scan the new QR code with the BankID app. Make sure the app is up to date; you can get it from your app store or at ${installLink}.`,
+        html`The QR code was not scanned in time. Try again and scan the new QR code with the BankID app. Make sure the
+        app is up to date; you can get it from your app store or at ${installLink}.`,
         { id: 'rfa17b' },
       );
     case 'RFA22':
       return msg('An unknown error occurred. Please try again.', { id: 'rfa22' });
     case 'update-app':
       return msg(
-        html`BankID needs to be updated for this. Update the BankID app in your app store or at ${installLink}, then try again.`,
+        html`BankID needs to be updated for this. Update the BankID app in your app store or at ${installLink}, then try
+        again.`,
         { id: 'update-app' },
       );
     case 'reconnecting':
@@ -212,7 +220,8 @@ export const panelTexts = {
     operation === 'sign'
       ? msg("Done! You've signed.", { id: 'done-sign' })
       : msg("Done! You're logged in.", { id: 'done-auth' }),
-  cancelledHint: () => msg('Want to continue? Try again, or choose another way to use BankID below.', { id: 'cancelled-hint' }),
+  cancelledHint: () =>
+    msg('Want to continue? Try again, or choose another way to use BankID below.', { id: 'cancelled-hint' }),
 };
 
 const supportLink = html`<a href="https://support.bankid.com" target="_blank" rel="noopener">support.bankid.com</a>`;
@@ -224,22 +233,30 @@ export function helpContent(): TemplateResult {
     <p>${msg(html`Still having problems? You can get help at ${supportLink}.`, { id: 'help-support' })}</p>
     <h3>${msg('Common causes', { id: 'help-causes' })}</h3>
     <ul>
-      <li>${msg(html`<strong>Your version of BankID is out of date.</strong> Update BankID to the latest version.`, { id: 'help-outdated' })}</li>
+      <li>
+        ${msg(html`<strong>Your version of BankID is out of date.</strong> Update BankID to the latest version.`, { id: 'help-outdated' })}
+      </li>
       <li>
         ${msg(
-          html`<strong>The browser wasn't allowed to open BankID.</strong> Try again and choose Open or Allow when the browser asks.`,
+          html`<strong>The browser wasn't allowed to open BankID.</strong> Try again and choose Open or Allow when the
+            browser asks.`,
           { id: 'help-prompt' },
         )}
       </li>
       <li>
         ${msg(
-          html`<strong>Antivirus software, a firewall or a "bank protection" feature is stopping BankID from reaching the internet.</strong> Update your antivirus software, or ask the vendor how to allow BankID.`,
+          html`<strong
+              >Antivirus software, a firewall or a "bank protection" feature is stopping BankID from reaching the
+              internet.</strong
+            >
+            Update your antivirus software, or ask the vendor how to allow BankID.`,
           { id: 'help-antivirus' },
         )}
       </li>
       <li>
         ${msg(
-          html`<strong>Your operating system is too old for BankID.</strong> Update the operating system, or use Mobile BankID on your phone or tablet instead.`,
+          html`<strong>Your operating system is too old for BankID.</strong> Update the operating system, or use Mobile
+            BankID on your phone or tablet instead.`,
           { id: 'help-os' },
         )}
       </li>

@@ -14,7 +14,16 @@ import {
   type Flow,
   type LaunchTrigger,
 } from './events.js';
-import { initialSnapshot, isLive, step, type Effect, type Emit, type Input, type SavedOrder, type Snapshot } from './flow.js';
+import {
+  initialSnapshot,
+  isLive,
+  step,
+  type Effect,
+  type Emit,
+  type Input,
+  type SavedOrder,
+  type Snapshot,
+} from './flow.js';
 import { launcher } from './launcher.js';
 import type { Operation } from './messages.js';
 import { launchUrl, sendsReturnUrl, type Platform } from './platform.js';

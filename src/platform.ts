@@ -21,8 +21,7 @@ export interface Platform {
 }
 
 // Apps that show pages in their own WebView. `; wv)` marks any Android WebView.
-const IN_APP =
-  /FBAN|FBAV|FB_IAB|Instagram|LinkedInApp|Snapchat|\bLine\/|musical_ly|BytedanceWebview|TikTok|; wv\)/;
+const IN_APP = /FBAN|FBAV|FB_IAB|Instagram|LinkedInApp|Snapchat|\bLine\/|musical_ly|BytedanceWebview|TikTok|; wv\)/;
 
 // Real Safari ends with `Version/x [Mobile/y] Safari/z`; other WebKit shells add their own token.
 const SAFARI = /Version\/[\d.]+ (?:Mobile\/\w+ )?Safari\/[\d.]+$/;

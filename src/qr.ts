@@ -20,7 +20,7 @@ export function qrSymbol(payload: string): QrSymbol {
   const n = code.size;
   let path = '';
   for (let y = 0; y < n; y++) {
-    for (let x = 0; x < n; ) {
+    for (let x = 0; x < n;) {
       if (!code.get(x, y)) {
         x++;
         continue;

@@ -12,7 +12,8 @@ import type { BackendResult } from '../src/backend.js';
 const API = '/api/bankid';
 const ORDER_REF = '131daac9-16c6-4618-beb0-365768f37288';
 const TOKEN = '7c40b5c9-fa74-49cf-b98c-bfe651f9a7c6';
-const QR = 'bankid.67df3917-fa0d-44e5-b327-edcc928297f8.0.dc69358e712458a66a7525beef148ae8526b1c71610eff2c16cdffb4cdac9bf8';
+const QR =
+  'bankid.67df3917-fa0d-44e5-b327-edcc928297f8.0.dc69358e712458a66a7525beef148ae8526b1c71610eff2c16cdffb4cdac9bf8';
 const SECRET = 'd28db9a7-4cde-429e-a983-359be676944c';
 
 function json(body: unknown, init: ResponseInit = {}): Response {
@@ -138,7 +139,12 @@ describe('backend', () => {
 
     it('keeps its own Content-Type and Accept over a host header of the same name', async () => {
       fetchStub.resolves(json({ orderRef: ORDER_REF }));
-      await requestStart(API, 'auth', { flow: 'other-device' }, { headers: { 'content-type': 'text/plain', accept: '*/*' } });
+      await requestStart(
+        API,
+        'auth',
+        { flow: 'other-device' },
+        { headers: { 'content-type': 'text/plain', accept: '*/*' } },
+      );
       expect(call().headers.get('Content-Type')).to.equal('application/json');
       expect(call().headers.get('Accept')).to.equal('application/json');
     });
@@ -183,7 +189,10 @@ describe('backend', () => {
       ['a token "<img src=x>"', JSON.stringify({ orderRef: ORDER_REF, autoStartToken: '<img src=x>' })],
       ['an empty token', JSON.stringify({ orderRef: ORDER_REF, autoStartToken: '' })],
       ['a numeric token', JSON.stringify({ orderRef: ORDER_REF, autoStartToken: 123 })],
-      ['a UUID token with extra text', JSON.stringify({ orderRef: ORDER_REF, autoStartToken: `${TOKEN}&redirect=evil` })],
+      [
+        'a UUID token with extra text',
+        JSON.stringify({ orderRef: ORDER_REF, autoStartToken: `${TOKEN}&redirect=evil` }),
+      ],
       ['a qr that is markup', JSON.stringify({ orderRef: ORDER_REF, qr: '<script>alert(1)</script>' })],
       ['a qr without the auth code', JSON.stringify({ orderRef: ORDER_REF, qr: 'bankid.abc.0.' })],
       ['a qr with a bad prefix', JSON.stringify({ orderRef: ORDER_REF, qr: QR.replace('bankid.', 'evil.') })],
@@ -294,7 +303,9 @@ describe('backend', () => {
     });
 
     it('400 alreadyInProgress', async () => {
-      fetchStub.resolves(json({ errorCode: 'alreadyInProgress', details: 'Order already in progress' }, { status: 400 }));
+      fetchStub.resolves(
+        json({ errorCode: 'alreadyInProgress', details: 'Order already in progress' }, { status: 400 }),
+      );
       expect(failureOf(await requestStart(API, 'auth', { flow: 'this-device' }))).to.deep.equal({
         kind: 'http',
         status: 400,
@@ -315,8 +326,12 @@ describe('backend', () => {
 
     it('reads Retry-After as an HTTP date, never negative', async () => {
       sinon.useFakeTimers({ now: Date.UTC(2025, 0, 1, 12, 0, 0), toFake: ['Date'] });
-      fetchStub.onFirstCall().resolves(text('', { status: 503, headers: { 'Retry-After': 'Wed, 01 Jan 2025 12:00:05 GMT' } }));
-      fetchStub.onSecondCall().resolves(text('', { status: 503, headers: { 'Retry-After': 'Wed, 01 Jan 2025 11:00:00 GMT' } }));
+      fetchStub
+        .onFirstCall()
+        .resolves(text('', { status: 503, headers: { 'Retry-After': 'Wed, 01 Jan 2025 12:00:05 GMT' } }));
+      fetchStub
+        .onSecondCall()
+        .resolves(text('', { status: 503, headers: { 'Retry-After': 'Wed, 01 Jan 2025 11:00:00 GMT' } }));
       expect(failureOf(await requestCollect(API, ORDER_REF))).to.include({ retryAfterMs: 5000 });
       expect(failureOf(await requestCollect(API, ORDER_REF))).to.include({ retryAfterMs: 0 });
     });
@@ -473,7 +488,9 @@ describe('backend', () => {
     it('an already aborted signal sends nothing', async () => {
       const controller = new AbortController();
       controller.abort();
-      expect(failureOf(await requestStart(API, 'auth', { flow: 'this-device' }, { signal: controller.signal }))).to.deep.equal({
+      expect(
+        failureOf(await requestStart(API, 'auth', { flow: 'this-device' }, { signal: controller.signal })),
+      ).to.deep.equal({
         kind: 'aborted',
       });
       expect(fetchStub.called).to.equal(false);
@@ -493,8 +510,12 @@ describe('backend', () => {
 
   describe('qrStartSecret', () => {
     it('is dropped from start and collect answers and warned about exactly once', async () => {
-      fetchStub.onFirstCall().resolves(json({ orderRef: ORDER_REF, autoStartToken: TOKEN, qr: QR, qrStartSecret: SECRET }));
-      fetchStub.onSecondCall().resolves(json({ status: 'pending', hintCode: 'outstandingTransaction', qrStartSecret: SECRET }));
+      fetchStub
+        .onFirstCall()
+        .resolves(json({ orderRef: ORDER_REF, autoStartToken: TOKEN, qr: QR, qrStartSecret: SECRET }));
+      fetchStub
+        .onSecondCall()
+        .resolves(json({ status: 'pending', hintCode: 'outstandingTransaction', qrStartSecret: SECRET }));
       const start = await requestStart(API, 'auth', { flow: 'other-device' });
       const collect = await requestCollect(API, ORDER_REF);
       expect(valueOf(start)).to.deep.equal({ orderRef: ORDER_REF, autoStartToken: TOKEN, qr: QR });

@@ -69,7 +69,9 @@ function mount(flow: 'this-device' | 'other-device'): { el: BankIdLogin; events:
   el.platform = computer;
   const events: Recorded[] = [];
   for (const type of ['start', 'launch', 'status', 'complete', 'cancel', 'failed']) {
-    el.addEventListener(`bankid-${type}`, (event) => events.push({ type: `bankid-${type}`, detail: (event as CustomEvent).detail }));
+    el.addEventListener(`bankid-${type}`, (event) =>
+      events.push({ type: `bankid-${type}`, detail: (event as CustomEvent).detail }),
+    );
   }
   document.body.append(el);
   element = el;
@@ -261,10 +263,14 @@ describe('end to end: element → reference backend → BankID simulator', funct
     const oldTime = Number(QR.exec(old)![2]);
 
     // Until the simulator's own current code is two seconds newer than the one we photographed.
-    await until(async () => {
-      const order = await simulatorOrder(orderRef);
-      return order?.qr && Number(QR.exec(order.qr)![2]) >= oldTime + 2;
-    }, 4000, 'two seconds to pass');
+    await until(
+      async () => {
+        const order = await simulatorOrder(orderRef);
+        return order?.qr && Number(QR.exec(order.qr)![2]) >= oldTime + 2;
+      },
+      4000,
+      'two seconds to pass',
+    );
     const stale = await phone('scan', { payload: old });
     expect(stale.status).to.equal(409);
     expect(stale.json).to.include({ ok: false, reason: 'stale' });

@@ -47,7 +47,13 @@ async function settle(el: BankIdLogin): Promise<void> {
 
 async function mount({ flow = 'this-device', lang = 'sv', operation = 'auth' }: MountOptions = {}) {
   const el = await fixture<BankIdLogin>(
-    html`<bankid-login api=${API} lang=${lang} flow=${flow} operation=${operation} .platform=${computer}></bankid-login>`,
+    html`<bankid-login
+      api=${API}
+      lang=${lang}
+      flow=${flow}
+      operation=${operation}
+      .platform=${computer}
+    ></bankid-login>`,
   );
   const log = recordEvents(el);
   await settle(el);
@@ -89,7 +95,9 @@ function expectRetryFocused(el: BankIdLogin, lang: Lang = 'sv'): void {
 
 /** hrefs of the links a user can see (the closed help section left out). */
 function visibleLinks(el: BankIdLogin): string[] {
-  return [...el.shadowRoot!.querySelectorAll('a')].filter((a) => a.checkVisibility()).map((a) => a.getAttribute('href') ?? '');
+  return [...el.shadowRoot!.querySelectorAll('a')]
+    .filter((a) => a.checkVisibility())
+    .map((a) => a.getAttribute('href') ?? '');
 }
 
 /** Elements that could only have come from markup sent by the network. */
@@ -158,10 +166,26 @@ describe('a start request that fails', () => {
   }
   const rows: StartRow[] = [
     { name: 'a network error', reply: { networkError: true }, code: 'network', message: 'RFA5', langs: ['sv', 'en'] },
-    { name: '500 internalError', reply: { status: 500, json: { errorCode: 'internalError' } }, code: 'internalError', message: 'RFA5' },
+    {
+      name: '500 internalError',
+      reply: { status: 500, json: { errorCode: 'internalError' } },
+      code: 'internalError',
+      message: 'RFA5',
+    },
     { name: '503 with no body', reply: { status: 503, text: '' }, code: 'network', message: 'RFA5' },
-    { name: '400 alreadyInProgress', reply: { status: 400, json: { errorCode: 'alreadyInProgress' } }, code: 'alreadyInProgress', message: 'RFA4', langs: ['sv', 'en'] },
-    { name: '400 invalidParameters', reply: { status: 400, json: { errorCode: 'invalidParameters' } }, code: 'invalidParameters', message: 'RFA22' },
+    {
+      name: '400 alreadyInProgress',
+      reply: { status: 400, json: { errorCode: 'alreadyInProgress' } },
+      code: 'alreadyInProgress',
+      message: 'RFA4',
+      langs: ['sv', 'en'],
+    },
+    {
+      name: '400 invalidParameters',
+      reply: { status: 400, json: { errorCode: 'invalidParameters' } },
+      code: 'invalidParameters',
+      message: 'RFA22',
+    },
     { name: '403 with no body', reply: { status: 403, text: '' }, code: 'http-403', message: 'RFA22' },
     { name: '200 with an HTML page', reply: { text: HTML_PAGE }, code: 'invalid-response', message: 'RFA22' },
     { name: '200 with []', reply: { json: [] }, code: 'invalid-response', message: 'RFA22' },
@@ -373,7 +397,12 @@ describe('collect faults that may pass', () => {
   });
 
   it('recovers on a good answer: status pending, 2 s polling again, no failure later', async () => {
-    backend.reply('collect', pendingBody('outstandingTransaction'), { networkError: true }, { status: 503, json: { errorCode: 'maintenance' } });
+    backend.reply(
+      'collect',
+      pendingBody('outstandingTransaction'),
+      { networkError: true },
+      { status: 503, json: { errorCode: 'maintenance' } },
+    );
     const { el, log } = await startOrder();
     await advance(el, 4000); // t0 = 4 s: first failure
     await advance(el, 1000); // 5 s: second failure
@@ -401,7 +430,12 @@ describe('collect faults that may pass', () => {
 
   it('a second outage after a recovery gets its own 20 s', async () => {
     // Good at 2 s, fails at t0 = 4 s, good at 5 s, fails again from t1 = 7 s on.
-    backend.reply('collect', pendingBody('outstandingTransaction'), { networkError: true }, pendingBody('outstandingTransaction'));
+    backend.reply(
+      'collect',
+      pendingBody('outstandingTransaction'),
+      { networkError: true },
+      pendingBody('outstandingTransaction'),
+    );
     backend.defaults.collect = { status: 503, json: { errorCode: 'maintenance' } };
     const { el, log } = await startOrder();
     await advanceTo(el, 7000);
@@ -422,7 +456,11 @@ describe('collect faults that may pass', () => {
     await advance(el, 2000);
     expect(el.state).to.equal('signing');
     await advance(el, 2000);
-    expect(details(log, 'status').at(-1)).to.deep.equal({ status: 'reconnecting', message: 'reconnecting', hintCode: 'userSign' });
+    expect(details(log, 'status').at(-1)).to.deep.equal({
+      status: 'reconnecting',
+      message: 'reconnecting',
+      hintCode: 'userSign',
+    });
     expect(el.state).to.equal('signing');
     expect(textOf(el)).to.include(TEXT.reconnecting.sv);
     expect(buttonNames(el)).to.include('Avbryt');
@@ -437,7 +475,15 @@ describe('collect faults that may pass', () => {
   it('a collect in flight at t0 + 20 s is aborted, and nothing more is sent', async () => {
     const maintenance: Reply = { status: 503, json: { errorCode: 'maintenance' } };
     // Fails at t0 = 4 s, 5 s, 7 s, 11 s; the retry at 19 s hangs.
-    backend.reply('collect', pendingBody('outstandingTransaction'), maintenance, maintenance, maintenance, maintenance, { hang: true });
+    backend.reply(
+      'collect',
+      pendingBody('outstandingTransaction'),
+      maintenance,
+      maintenance,
+      maintenance,
+      maintenance,
+      { hang: true },
+    );
     const { el, log } = await startOrder();
     await advanceTo(el, 19_000);
     expect(collects()).to.equal(6);
@@ -463,7 +509,11 @@ describe('collect faults that may pass', () => {
 
 describe('collect faults that end the order', () => {
   const rows: { name: string; reply: Reply; code: string }[] = [
-    { name: '400 invalidParameters', reply: { status: 400, json: { errorCode: 'invalidParameters' } }, code: 'invalidParameters' },
+    {
+      name: '400 invalidParameters',
+      reply: { status: 400, json: { errorCode: 'invalidParameters' } },
+      code: 'invalidParameters',
+    },
     { name: '401 with no body', reply: { status: 401, text: '' }, code: 'http-401' },
     { name: '403 with no body', reply: { status: 403, text: '' }, code: 'http-403' },
   ];
@@ -510,7 +560,12 @@ describe('collect answers status failed', () => {
     { hintCode: 'cancelled', message: 'RFA3', text: TEXT.RFA3 },
     { hintCode: 'expiredTransaction', message: 'RFA8', text: TEXT.RFA8 },
     { hintCode: 'certificateErr', message: 'RFA16', text: TEXT.RFA16 },
-    { hintCode: 'notSupportedByUserApp', message: 'update-app', text: TEXT.updateApp, links: ['https://install.bankid.com'] },
+    {
+      hintCode: 'notSupportedByUserApp',
+      message: 'update-app',
+      text: TEXT.updateApp,
+      links: ['https://install.bankid.com'],
+    },
     { hintCode: 'userDeclinedCall', message: 'RFA22', text: { sv: TEXT.RFA22.sv } },
     { hintCode: 'transactionRiskBlocked', message: 'RFA22', text: { sv: TEXT.RFA22.sv } },
     { hintCode: 'someNewFailure', message: 'RFA22', text: { sv: TEXT.RFA22.sv } },
@@ -544,8 +599,8 @@ describe('collect answers status failed', () => {
     backend.reply('collect', failedBody('startFailed'));
     const { el } = await startOrder();
     await advance(el, 2000);
-    const link = [...el.shadowRoot!.querySelectorAll<HTMLAnchorElement>('a[href="https://install.bankid.com"]')].find((a) =>
-      a.checkVisibility(),
+    const link = [...el.shadowRoot!.querySelectorAll<HTMLAnchorElement>('a[href="https://install.bankid.com"]')].find(
+      (a) => a.checkVisibility(),
     );
     expect(link, 'a visible <a href="https://install.bankid.com">').to.not.equal(undefined);
     expect(link!.textContent).to.include('install.bankid.com');
@@ -589,7 +644,11 @@ describe('a pending answer with an unknown hint code', () => {
       expect(backend.calls(operation)).to.have.length(1);
       await advance(el, 2000);
 
-      expect(details(log, 'status').at(-1)).to.deep.equal({ status: 'pending', hintCode: 'someNewHint', message: 'RFA21' });
+      expect(details(log, 'status').at(-1)).to.deep.equal({
+        status: 'pending',
+        hintCode: 'someNewHint',
+        message: 'RFA21',
+      });
       expect(el.state).to.equal('waiting');
       expect(el.hintCode).to.equal('someNewHint');
       expect(textOf(el)).to.include(text);
@@ -622,14 +681,18 @@ describe('a qrStartSecret sent by the backend', () => {
 
   it('in the start and collect answers: ignored, kept nowhere, warned once, the order works', async () => {
     backend.reply('auth', { json: { orderRef: 'order-1', autoStartToken: tokenOf(1), qrStartSecret: SECRET } });
-    backend.reply('collect', { json: { orderRef: 'order-1', status: 'pending', hintCode: 'userSign', qrStartSecret: SECRET } });
+    backend.reply('collect', {
+      json: { orderRef: 'order-1', status: 'pending', hintCode: 'userSign', qrStartSecret: SECRET },
+    });
     const body = completeBody().json;
     backend.reply('collect', { json: { ...body, qrStartSecret: SECRET } });
     const { el, log } = await startOrder();
 
     expect(open.args).to.deep.equal([[launchUrlOf(1), {}]]);
     expect(details(log, 'start')).to.deep.equal([{ orderRef: 'order-1', flow: 'this-device' }]);
-    const stored = Object.keys(sessionStorage).map((k) => sessionStorage.getItem(k)).join('\n');
+    const stored = Object.keys(sessionStorage)
+      .map((k) => sessionStorage.getItem(k))
+      .join('\n');
     expect(stored, 'sessionStorage').to.not.include(SECRET);
 
     await advance(el, 2000);

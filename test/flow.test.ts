@@ -200,11 +200,17 @@ describe('flow: start', () => {
 
 describe('flow: start answer', () => {
   it('this device: announces the order, saves it, shows RFA13, launches, arms the button, collects in 2 s', () => {
-    const result = run(starting('this-device'), startAnswer({ orderRef: 'order-7', autoStartToken: TOKEN, qr: null }, NOW + 80));
+    const result = run(
+      starting('this-device'),
+      startAnswer({ orderRef: 'order-7', autoStartToken: TOKEN, qr: null }, NOW + 80),
+    );
     expect(result.effects).to.deep.equal([
       { type: 'emit', event: { name: 'bankid-start', detail: { orderRef: 'order-7', flow: 'this-device' } } },
       { type: 'save-order' },
-      { type: 'emit', event: { name: 'bankid-status', detail: { status: 'pending', hintCode: null, message: 'RFA13' } } },
+      {
+        type: 'emit',
+        event: { name: 'bankid-status', detail: { status: 'pending', hintCode: null, message: 'RFA13' } },
+      },
       { type: 'launch' },
       { type: 'arm-launch-button' },
       { type: 'collect', delay: 2000 },
@@ -235,7 +241,10 @@ describe('flow: start answer', () => {
     expect(result.effects).to.deep.equal([
       { type: 'emit', event: { name: 'bankid-start', detail: { orderRef: 'order-1', flow: 'this-device' } } },
       { type: 'save-order' },
-      { type: 'emit', event: { name: 'bankid-status', detail: { status: 'pending', hintCode: null, message: 'RFA13' } } },
+      {
+        type: 'emit',
+        event: { name: 'bankid-status', detail: { status: 'pending', hintCode: null, message: 'RFA13' } },
+      },
       { type: 'collect', delay: 2000 },
     ]);
   });
@@ -254,7 +263,10 @@ describe('flow: start answer', () => {
     expect(result.effects).to.deep.equal([
       { type: 'emit', event: { name: 'bankid-start', detail: { orderRef: 'order-2', flow: 'other-device' } } },
       { type: 'save-order' },
-      { type: 'emit', event: { name: 'bankid-status', detail: { status: 'pending', hintCode: null, message: 'RFA1' } } },
+      {
+        type: 'emit',
+        event: { name: 'bankid-status', detail: { status: 'pending', hintCode: null, message: 'RFA1' } },
+      },
       { type: 'collect', delay: 1000 },
     ]);
   });
@@ -286,8 +298,18 @@ describe('flow: start answer', () => {
       { name: 'timeout', failure: { kind: 'timeout' }, code: 'network', message: 'RFA5' },
       { name: '500 with an errorCode', failure: http(500, 'internalError'), code: 'internalError', message: 'RFA5' },
       { name: '503 without errorCode', failure: http(503), code: 'network', message: 'RFA5' },
-      { name: '400 alreadyInProgress', failure: http(400, 'alreadyInProgress'), code: 'alreadyInProgress', message: 'RFA4' },
-      { name: '400 invalidParameters', failure: http(400, 'invalidParameters'), code: 'invalidParameters', message: 'RFA22' },
+      {
+        name: '400 alreadyInProgress',
+        failure: http(400, 'alreadyInProgress'),
+        code: 'alreadyInProgress',
+        message: 'RFA4',
+      },
+      {
+        name: '400 invalidParameters',
+        failure: http(400, 'invalidParameters'),
+        code: 'invalidParameters',
+        message: 'RFA22',
+      },
       { name: '400 without errorCode', failure: http(400), code: 'http-400', message: 'RFA22' },
       { name: '403 without errorCode', failure: http(403), code: 'http-403', message: 'RFA22' },
       { name: '2xx with a wrong shape', failure: { kind: 'invalid' }, code: 'invalid-response', message: 'RFA22' },
@@ -305,7 +327,11 @@ describe('flow: start answer', () => {
   });
 
   it('a start answer that arrives when no start is awaited is ignored', () => {
-    for (const before of [initialSnapshot('this-device'), waiting('this-device'), run(starting('this-device'), { type: 'cancel' }).snapshot]) {
+    for (const before of [
+      initialSnapshot('this-device'),
+      waiting('this-device'),
+      run(starting('this-device'), { type: 'cancel' }).snapshot,
+    ]) {
       expectNothing(before, run(before, startAnswer()));
     }
   });
@@ -316,7 +342,13 @@ describe('flow: pending collect answers', () => {
     const first = run(waiting('this-device'), pending('outstandingTransaction'));
     expect(first.snapshot).to.include({ state: 'waiting', hintCode: 'outstandingTransaction', message: 'RFA13' });
     expect(first.effects).to.deep.equal([
-      { type: 'emit', event: { name: 'bankid-status', detail: { status: 'pending', hintCode: 'outstandingTransaction', message: 'RFA13' } } },
+      {
+        type: 'emit',
+        event: {
+          name: 'bankid-status',
+          detail: { status: 'pending', hintCode: 'outstandingTransaction', message: 'RFA13' },
+        },
+      },
       { type: 'collect', delay: 2000 },
     ]);
 
@@ -367,15 +399,24 @@ describe('flow: pending collect answers', () => {
   });
 
   it('noClient reads like a waiting order', () => {
-    expect(run(waiting('this-device'), pending('noClient')).snapshot).to.include({ state: 'waiting', message: 'RFA13' });
-    expect(run(waiting('other-device'), pending('noClient', QR1)).snapshot).to.include({ state: 'waiting', message: 'RFA1' });
+    expect(run(waiting('this-device'), pending('noClient')).snapshot).to.include({
+      state: 'waiting',
+      message: 'RFA13',
+    });
+    expect(run(waiting('other-device'), pending('noClient', QR1)).snapshot).to.include({
+      state: 'waiting',
+      message: 'RFA1',
+    });
   });
 
   it('an unknown pending hint shows RFA21 and keeps polling', () => {
     const result = run(waiting('other-device'), pending('brandNewHint', QR1));
     expect(result.snapshot).to.include({ state: 'waiting', message: 'RFA21', hintCode: 'brandNewHint', qr: QR1 });
     expect(result.effects).to.deep.equal([
-      { type: 'emit', event: { name: 'bankid-status', detail: { status: 'pending', hintCode: 'brandNewHint', message: 'RFA21' } } },
+      {
+        type: 'emit',
+        event: { name: 'bankid-status', detail: { status: 'pending', hintCode: 'brandNewHint', message: 'RFA21' } },
+      },
       { type: 'collect', delay: 1000 },
     ]);
   });
@@ -407,7 +448,11 @@ describe('flow: complete', () => {
           name: 'bankid-complete',
           detail: {
             orderRef: 'order-1',
-            response: { orderRef: 'order-1', status: 'complete', completionData: { user: { personalNumber: '190000000000' } } },
+            response: {
+              orderRef: 'order-1',
+              status: 'complete',
+              completionData: { user: { personalNumber: '190000000000' } },
+            },
           },
         },
       },
@@ -519,7 +564,10 @@ describe('flow: collect that fails in ways that may pass', () => {
         { type: 'arm-give-up', delay: 20_000 },
         {
           type: 'emit',
-          event: { name: 'bankid-status', detail: { status: 'reconnecting', message: 'reconnecting', hintCode: 'outstandingTransaction' } },
+          event: {
+            name: 'bankid-status',
+            detail: { status: 'reconnecting', message: 'reconnecting', hintCode: 'outstandingTransaction' },
+          },
         },
         { type: 'collect', delay: 1000 },
       ]);
@@ -528,7 +576,11 @@ describe('flow: collect that fails in ways that may pass', () => {
 
   it('a failure before the first good answer reports hintCode null', () => {
     const result = run(waiting('other-device'), collectProblem({ kind: 'network' }));
-    expect(emitted(result.effects)[0]?.detail).to.deep.equal({ status: 'reconnecting', hintCode: null, message: 'reconnecting' });
+    expect(emitted(result.effects)[0]?.detail).to.deep.equal({
+      status: 'reconnecting',
+      hintCode: null,
+      message: 'reconnecting',
+    });
   });
 
   it('keeps a signing order signing, QR-less, while reconnecting', () => {
@@ -566,7 +618,13 @@ describe('flow: collect that fails in ways that may pass', () => {
     expect(result.snapshot).to.include({ status: 'pending', reconnect: null, state: 'waiting' });
     expect(result.effects).to.deep.equal([
       { type: 'disarm-give-up' },
-      { type: 'emit', event: { name: 'bankid-status', detail: { status: 'pending', hintCode: 'outstandingTransaction', message: 'RFA13' } } },
+      {
+        type: 'emit',
+        event: {
+          name: 'bankid-status',
+          detail: { status: 'pending', hintCode: 'outstandingTransaction', message: 'RFA13' },
+        },
+      },
       { type: 'collect', delay: 2000 },
     ]);
   });
@@ -590,7 +648,10 @@ describe('flow: collect that fails in ways that may pass', () => {
 
   describe('give-up (20 s after the first failure)', () => {
     it('fails with network when no errorCode came', () => {
-      const broken = runAll(waiting('this-device'), [collectProblem({ kind: 'network' }), collectProblem({ kind: 'timeout' })]);
+      const broken = runAll(waiting('this-device'), [
+        collectProblem({ kind: 'network' }),
+        collectProblem({ kind: 'timeout' }),
+      ]);
       expectFailed(run(broken.snapshot, { type: 'give-up' }), 'network', 'RFA5');
     });
 
@@ -765,7 +826,10 @@ describe('flow: resume after a reload or a return from the app', () => {
     });
     expect(result.effects).to.deep.equal([
       { type: 'collect', delay: 0 },
-      { type: 'emit', event: { name: 'bankid-status', detail: { status: 'pending', hintCode: null, message: 'RFA13' } } },
+      {
+        type: 'emit',
+        event: { name: 'bankid-status', detail: { status: 'pending', hintCode: null, message: 'RFA13' } },
+      },
     ]);
   });
 
@@ -775,10 +839,19 @@ describe('flow: resume after a reload or a return from the app', () => {
 
   it('other device: waiting with RFA1 and no launch button', () => {
     const result = run(initialSnapshot('other-device'), saved({ flow: 'other-device', autoStartToken: null }));
-    expect(result.snapshot).to.include({ state: 'waiting', flow: 'other-device', orderRef: 'order-9', message: 'RFA1', launchButton: false });
+    expect(result.snapshot).to.include({
+      state: 'waiting',
+      flow: 'other-device',
+      orderRef: 'order-9',
+      message: 'RFA1',
+      launchButton: false,
+    });
     expect(result.effects).to.deep.equal([
       { type: 'collect', delay: 0 },
-      { type: 'emit', event: { name: 'bankid-status', detail: { status: 'pending', hintCode: null, message: 'RFA1' } } },
+      {
+        type: 'emit',
+        event: { name: 'bankid-status', detail: { status: 'pending', hintCode: null, message: 'RFA1' } },
+      },
     ]);
   });
 

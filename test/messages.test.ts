@@ -142,8 +142,18 @@ describe('messages: startFailure (CONTRACT §4)', () => {
     ['500 with errorCode', { kind: 'http', status: 500, errorCode: 'internalError' }, 'internalError', 'RFA5'],
     ['502 without errorCode', { kind: 'http', status: 502, errorCode: null }, 'network', 'RFA5'],
     ['503 maintenance', { kind: 'http', status: 503, errorCode: 'maintenance' }, 'maintenance', 'RFA5'],
-    ['400 alreadyInProgress', { kind: 'http', status: 400, errorCode: 'alreadyInProgress' }, 'alreadyInProgress', 'RFA4'],
-    ['400 invalidParameters', { kind: 'http', status: 400, errorCode: 'invalidParameters' }, 'invalidParameters', 'RFA22'],
+    [
+      '400 alreadyInProgress',
+      { kind: 'http', status: 400, errorCode: 'alreadyInProgress' },
+      'alreadyInProgress',
+      'RFA4',
+    ],
+    [
+      '400 invalidParameters',
+      { kind: 'http', status: 400, errorCode: 'invalidParameters' },
+      'invalidParameters',
+      'RFA22',
+    ],
     ['400 without errorCode', { kind: 'http', status: 400, errorCode: null }, 'http-400', 'RFA22'],
     ['401 without errorCode', { kind: 'http', status: 401, errorCode: null }, 'http-401', 'RFA22'],
     ['403 with errorCode', { kind: 'http', status: 403, errorCode: 'forbidden' }, 'forbidden', 'RFA22'],
@@ -347,8 +357,14 @@ describe('messages: texts and labels in both languages', () => {
         for (const context of CONTEXTS) {
           const links = [...rendered(messageText(id, context)).querySelectorAll('a')];
           const name = `${lang} ${id} ${context.device}`;
-          expect(links.map((a) => a.getAttribute('href')), name).to.include(INSTALL);
-          expect(links.every((a) => a.textContent?.trim()), name).to.equal(true);
+          expect(
+            links.map((a) => a.getAttribute('href')),
+            name,
+          ).to.include(INSTALL);
+          expect(
+            links.every((a) => a.textContent?.trim()),
+            name,
+          ).to.equal(true);
         }
       }
     });

@@ -50,8 +50,10 @@ const TEXT = {
     rfa6Auth: 'Inloggningen avbröts.',
     rfa6Sign: 'Underskriften avbröts.',
     cancelledHint: 'Vill du fortsätta? Försök igen eller välj ett annat sätt att använda BankID nedan.',
-    missingComputer: /BankID säkerhetsprogram verkar inte finnas på den här datorn, eller så är det för gammalt\..*install\.bankid\.com/,
-    missingPhone: /BankID-appen verkar inte finnas på den här enheten, eller så är den för gammal\..*install\.bankid\.com/,
+    missingComputer:
+      /BankID säkerhetsprogram verkar inte finnas på den här datorn, eller så är det för gammalt\..*install\.bankid\.com/,
+    missingPhone:
+      /BankID-appen verkar inte finnas på den här enheten, eller så är den för gammal\..*install\.bankid\.com/,
     rfa17b: /^QR-koden skannades inte i tid\..*install\.bankid\.com/,
     rfa3: 'Åtgärden avbröts eftersom en ny identifiering eller underskrift startades. Försök igen.',
     rfa4: 'Du har redan en identifiering eller underskrift på gång. Slutför eller avbryt den i BankID och försök sedan igen.',
@@ -94,7 +96,8 @@ const TEXT = {
     rfa6Auth: 'Login was cancelled.',
     rfa6Sign: 'Signing was cancelled.',
     cancelledHint: 'Want to continue? Try again, or choose another way to use BankID below.',
-    missingComputer: /BankID Security Application seems to be missing on this computer, or it is too old\..*install\.bankid\.com/,
+    missingComputer:
+      /BankID Security Application seems to be missing on this computer, or it is too old\..*install\.bankid\.com/,
     missingPhone: /BankID app seems to be missing on this device, or it is too old\..*install\.bankid\.com/,
     rfa17b: /^The QR code was not scanned in time\..*install\.bankid\.com/,
     rfa3: 'Cancelled because another identification or signing was started. Please try again.',
@@ -421,7 +424,10 @@ for (const lang of ['sv', 'en'] as const) {
         expect(el.state).to.equal('failed');
         expect(statusText(el)).to.match(t.missingComputer);
         const install = links(el).filter((a) => a.getAttribute('href') === 'https://install.bankid.com');
-        expect(install.filter((a) => a.checkVisibility()), 'visible install link').to.have.length(1);
+        expect(
+          install.filter((a) => a.checkVisibility()),
+          'visible install link',
+        ).to.have.length(1);
         expectButtons(el, [t.retry, t.toOtherDevice, t.help]);
       });
 
@@ -465,17 +471,41 @@ for (const lang of ['sv', 'en'] as const) {
           text: 'rfa5',
           arrange: () => backend.reply('auth', { status: 500, json: { errorCode: 'internalError' } }),
         },
-        { what: 'the start request cannot reach the server (RFA5)', text: 'rfa5', arrange: () => backend.reply('auth', { networkError: true }) },
+        {
+          what: 'the start request cannot reach the server (RFA5)',
+          text: 'rfa5',
+          arrange: () => backend.reply('auth', { networkError: true }),
+        },
         {
           what: 'an order is already in progress (RFA4)',
           text: 'rfa4',
           arrange: () => backend.reply('auth', { status: 400, json: { errorCode: 'alreadyInProgress' } }),
         },
         { what: 'the order was replaced (RFA3)', text: 'rfa3', arrange: () => {}, collect: failedWith('cancelled') },
-        { what: 'the order expired (RFA8)', text: 'rfa8', arrange: () => {}, collect: failedWith('expiredTransaction') },
-        { what: 'the certificate is blocked (RFA16)', text: 'rfa16', arrange: () => {}, collect: failedWith('certificateErr') },
-        { what: 'an unknown failure (RFA22)', text: 'rfa22', arrange: () => {}, collect: failedWith('userDeclinedCall') },
-        { what: 'the app is too old (update-app)', text: 'updateApp', arrange: () => {}, collect: failedWith('notSupportedByUserApp') },
+        {
+          what: 'the order expired (RFA8)',
+          text: 'rfa8',
+          arrange: () => {},
+          collect: failedWith('expiredTransaction'),
+        },
+        {
+          what: 'the certificate is blocked (RFA16)',
+          text: 'rfa16',
+          arrange: () => {},
+          collect: failedWith('certificateErr'),
+        },
+        {
+          what: 'an unknown failure (RFA22)',
+          text: 'rfa22',
+          arrange: () => {},
+          collect: failedWith('userDeclinedCall'),
+        },
+        {
+          what: 'the app is too old (update-app)',
+          text: 'updateApp',
+          arrange: () => {},
+          collect: failedWith('notSupportedByUserApp'),
+        },
       ];
       for (const c of cases) {
         it(`${c.what}: the message and Try again`, async () => {
@@ -666,10 +696,12 @@ describe('focus', () => {
   });
 
   it('is left where the page has it while waiting and signing', async () => {
-    const wrapper = await fixture<HTMLDivElement>(html`<div>
-      <input aria-label="name" />
-      <bankid-login api=${API} lang="sv" flow="this-device" .platform=${computer}></bankid-login>
-    </div>`);
+    const wrapper = await fixture<HTMLDivElement>(
+      html`<div>
+        <input aria-label="name" />
+        <bankid-login api=${API} lang="sv" flow="this-device" .platform=${computer}></bankid-login>
+      </div>`,
+    );
     const input = wrapper.querySelector('input')!;
     const el = wrapper.querySelector('bankid-login')!;
     input.focus();
@@ -770,21 +802,27 @@ describe('language', () => {
 
   it('lang="sv-SE" shows Swedish', async () => {
     await primeLocale('en');
-    const el = await fixture<BankIdLogin>(html`<bankid-login api=${API} lang="sv-SE" .platform=${computer}></bankid-login>`);
+    const el = await fixture<BankIdLogin>(
+      html`<bankid-login api=${API} lang="sv-SE" .platform=${computer}></bankid-login>`,
+    );
     await settle(el);
     expect(beginLabel(el)).to.equal(TEXT.sv.begin);
   });
 
   it('any other language (lang="de") shows English', async () => {
     await primeLocale('sv');
-    const el = await fixture<BankIdLogin>(html`<bankid-login api=${API} lang="de" .platform=${computer}></bankid-login>`);
+    const el = await fixture<BankIdLogin>(
+      html`<bankid-login api=${API} lang="de" .platform=${computer}></bankid-login>`,
+    );
     await settle(el);
     expect(beginLabel(el)).to.equal(TEXT.en.begin);
   });
 
   it('marks its content with the language it is shown in, so screen readers pronounce it right', async () => {
     await primeLocale('sv');
-    const el = await fixture<BankIdLogin>(html`<bankid-login api=${API} lang="de" .platform=${computer}></bankid-login>`);
+    const el = await fixture<BankIdLogin>(
+      html`<bankid-login api=${API} lang="de" .platform=${computer}></bankid-login>`,
+    );
     await settle(el);
     expect(beginLabel(el)).to.equal(TEXT.en.begin);
     expect(root(el).querySelector('.card')!.closest('[lang]')!.getAttribute('lang')).to.equal('en');
@@ -797,7 +835,9 @@ describe('language', () => {
   it('without its own lang it takes the nearest ancestor lang', async () => {
     await primeLocale('sv');
     const wrapper = await fixture<HTMLDivElement>(
-      html`<div lang="en"><section><bankid-login api=${API} .platform=${computer}></bankid-login></section></div>`,
+      html`<div lang="en">
+        <section><bankid-login api=${API} .platform=${computer}></bankid-login></section>
+      </div>`,
     );
     const el = wrapper.querySelector('bankid-login')!;
     await settle(el);
@@ -866,10 +906,12 @@ describe('language', () => {
       if (updates <= 300) willUpdate.call(this, changed);
     };
     try {
-      const wrapper = await fixture<HTMLDivElement>(html`<div>
-        <bankid-login api=${API} lang="sv" .platform=${computer}></bankid-login>
-        <bankid-login api=${API} lang="en" .platform=${computer}></bankid-login>
-      </div>`);
+      const wrapper = await fixture<HTMLDivElement>(
+        html`<div>
+          <bankid-login api=${API} lang="sv" .platform=${computer}></bankid-login>
+          <bankid-login api=${API} lang="en" .platform=${computer}></bankid-login>
+        </div>`,
+      );
       for (let i = 0; i < 20; i++) await clock.tickAsync(10);
       expect(updates, 'updates in 200 ms').to.be.lessThan(30);
       const settledAt = updates;

@@ -184,7 +184,14 @@ const rows: Row[] = [
     sendsReturnUrl: true,
   },
   // Android
-  { name: 'Android Chrome', userAgent: ANDROID_CHROME, maxTouchPoints: 5, browser: 'chrome', gesture: true, ...android },
+  {
+    name: 'Android Chrome',
+    userAgent: ANDROID_CHROME,
+    maxTouchPoints: 5,
+    browser: 'chrome',
+    gesture: true,
+    ...android,
+  },
   {
     name: 'Android tablet Chrome',
     userAgent:
@@ -259,10 +266,22 @@ describe('platform: user-agent table', () => {
 
 describe('platform: tokens and URLs', () => {
   const iphoneSafari = detectPlatform({ userAgent: rows.find((r) => r.name === 'iPhone Safari')!.userAgent });
-  const platforms = [detectPlatform({ userAgent: MAC_SAFARI }), detectPlatform({ userAgent: ANDROID_CHROME }), iphoneSafari];
+  const platforms = [
+    detectPlatform({ userAgent: MAC_SAFARI }),
+    detectPlatform({ userAgent: ANDROID_CHROME }),
+    iphoneSafari,
+  ];
 
   it('launches nothing for a token that is not a UUID', () => {
-    const bad = ['abc', '<script>', `${TOKEN}x`, ` ${TOKEN}`, `${TOKEN}\n`, `${TOKEN}&redirect=https://evil.example`, ''];
+    const bad = [
+      'abc',
+      '<script>',
+      `${TOKEN}x`,
+      ` ${TOKEN}`,
+      `${TOKEN}\n`,
+      `${TOKEN}&redirect=https://evil.example`,
+      '',
+    ];
     for (const platform of platforms) {
       for (const token of bad) expect(launchUrl(platform, token, RETURN_URL), JSON.stringify(token)).to.equal(null);
     }
@@ -294,7 +313,9 @@ describe('platform: tokens and URLs', () => {
 
   it('treats a Macintosh user agent without touch as a computer', () => {
     for (const maxTouchPoints of [undefined, 0, 1]) {
-      const platform = detectPlatform(maxTouchPoints === undefined ? { userAgent: MAC_SAFARI } : { userAgent: MAC_SAFARI, maxTouchPoints });
+      const platform = detectPlatform(
+        maxTouchPoints === undefined ? { userAgent: MAC_SAFARI } : { userAgent: MAC_SAFARI, maxTouchPoints },
+      );
       expect(platform.device).to.equal('computer');
       expect(platform.os).to.equal('other');
       expect(launchUrl(platform, TOKEN, RETURN_URL)).to.equal(DESKTOP);

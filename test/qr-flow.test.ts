@@ -326,7 +326,9 @@ describe('flow="auto"', () => {
   });
 
   it('is the default when no flow is given', async () => {
-    const el = await fixture<BankIdLogin>(html`<bankid-login api=${API} lang="sv" .platform=${computer}></bankid-login>`);
+    const el = await fixture<BankIdLogin>(
+      html`<bankid-login api=${API} lang="sv" .platform=${computer}></bankid-login>`,
+    );
     await el.start();
     expect(bodies('auth')).to.deep.equal([{ flow: 'other-device' }]);
   });
@@ -399,7 +401,11 @@ describe('switching flow', () => {
     // Only the new order is polled from now on.
     await settle(el, 6000);
     expect(collectedRefs().slice(1)).to.not.be.empty;
-    expect(collectedRefs().slice(1).every((ref) => ref === 'order-2')).to.equal(true);
+    expect(
+      collectedRefs()
+        .slice(1)
+        .every((ref) => ref === 'order-2'),
+    ).to.equal(true);
   });
 
   it('this device → QR: cancels the old order, then shows the code of a new other-device order', async () => {

@@ -10,7 +10,9 @@ const PX = 8;
 
 async function payload(token: string, secret: string, t: number): Promise<string> {
   const enc = new TextEncoder();
-  const key = await crypto.subtle.importKey('raw', enc.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const key = await crypto.subtle.importKey('raw', enc.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+  ]);
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, enc.encode(String(t))));
   const hex = Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join('');
   return `bankid.${token}.${t}.${hex}`;
@@ -60,9 +62,7 @@ describe('qrSymbol', () => {
   });
 
   it('builds the known t=1 payload from the BankID test vector (payload sanity)', () => {
-    expect(payloads[1]).to.equal(
-      `bankid.${TOKEN}.1.949d559bf23403952a94d103e67743126381eda00f0b3cbddbf7c96b1adcbce2`,
-    );
+    expect(payloads[1]).to.equal(`bankid.${TOKEN}.1.949d559bf23403952a94d103e67743126381eda00f0b3cbddbf7c96b1adcbce2`);
   });
 
   it('renders SVGs that decode back to the exact payload', async () => {

@@ -269,7 +269,12 @@ describe('an ended order is removed', () => {
 
 describe('a saved value that cannot be trusted is ignored and removed', () => {
   /** A saved order with nothing wrong; each case below spoils one thing. */
-  const good = (now: number) => ({ orderRef: 'order-1', flow: 'this-device', startedAt: now, autoStartToken: tokenOf(1) });
+  const good = (now: number) => ({
+    orderRef: 'order-1',
+    flow: 'this-device',
+    startedAt: now,
+    autoStartToken: tokenOf(1),
+  });
   const spoiled = (now: number, change: Record<string, unknown>) => JSON.stringify({ ...good(now), ...change });
   const cases: [string, (now: number) => string][] = [
     ['garbage', () => 'not json {'],

@@ -7,7 +7,7 @@ import { fixture, html, expect } from '@open-wc/testing';
 import sinon from 'sinon';
 import '../src/define.js';
 import type { BankIdLogin } from '../src/bankid-login.js';
-import { API, FakeBackend, buttonNamed, computer, recordEvents, installFakes, removeFakes} from './support.js';
+import { API, FakeBackend, buttonNamed, computer, recordEvents, installFakes, removeFakes } from './support.js';
 
 let clock: sinon.SinonFakeTimers, backend: FakeBackend, open: sinon.SinonStub;
 beforeEach(() => ({ clock, backend, open } = installFakes()));
@@ -177,7 +177,6 @@ describe('buttons never leave unhandled rejections', () => {
     expect(backend.requests).to.have.length(0);
   });
 });
-
 
 describe('double clicks', () => {
   /** A real double click: two clicks, the second with detail 2. */

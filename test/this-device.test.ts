@@ -30,7 +30,8 @@ const SECURITY_PROGRAM_SV = 'Starta BankID säkerhetsprogram';
 const SECURITY_PROGRAM_EN = 'Start the BankID Security Application';
 const APP_SV = 'Starta BankID-appen';
 const computerUrl = (n: number) => `bankid:///?autostarttoken=${tokenOf(n)}&redirect=null`;
-const appUrl = (n: number, redirect = 'null') => `https://app.bankid.com/?autostarttoken=${tokenOf(n)}&redirect=${redirect}`;
+const appUrl = (n: number, redirect = 'null') =>
+  `https://app.bankid.com/?autostarttoken=${tokenOf(n)}&redirect=${redirect}`;
 
 let clock: sinon.SinonFakeTimers;
 let backend: FakeBackend;
@@ -52,17 +53,19 @@ interface MountOptions {
 }
 
 async function mount(options: MountOptions = {}): Promise<BankIdLogin> {
-  const el = await fixture<BankIdLogin>(html`<bankid-login
-    api=${ifDefined(options.api === undefined ? API : options.api || undefined)}
-    lang=${options.lang ?? 'sv'}
-    flow="this-device"
-    operation=${ifDefined(options.operation)}
-    launch-button-delay=${ifDefined(options.delay)}
-    return-url=${ifDefined(options.returnUrl)}
-    ?start-on-connect=${options.startOnConnect ?? false}
-    .platform=${options.platform ?? computer}
-    .headers=${options.headers ?? {}}
-  ></bankid-login>`);
+  const el = await fixture<BankIdLogin>(
+    html`<bankid-login
+      api=${ifDefined(options.api === undefined ? API : options.api || undefined)}
+      lang=${options.lang ?? 'sv'}
+      flow="this-device"
+      operation=${ifDefined(options.operation)}
+      launch-button-delay=${ifDefined(options.delay)}
+      return-url=${ifDefined(options.returnUrl)}
+      ?start-on-connect=${options.startOnConnect ?? false}
+      .platform=${options.platform ?? computer}
+      .headers=${options.headers ?? {}}
+    ></bankid-login>`,
+  );
   await settle(el);
   return el;
 }
@@ -353,7 +356,10 @@ describe('exactly one order at a time', () => {
     const log = recordEvents(el);
     await el.start();
     expect(backend.calls('auth')).to.have.length(2);
-    expect(log.find((e) => e.type === 'bankid-start')?.detail).to.deep.equal({ orderRef: 'order-2', flow: 'this-device' });
+    expect(log.find((e) => e.type === 'bankid-start')?.detail).to.deep.equal({
+      orderRef: 'order-2',
+      flow: 'this-device',
+    });
     expect(open.lastCall.args[0]).to.equal(computerUrl(2));
   });
 
@@ -447,10 +453,15 @@ describe('polling', () => {
   });
 
   const endings: [string, () => void, (el: BankIdLogin) => Promise<void>][] = [
-    ['complete', () => backend.reply('collect', { json: { orderRef: 'order-1', status: 'complete' } }), (el) => advance(el, 2000)],
+    [
+      'complete',
+      () => backend.reply('collect', { json: { orderRef: 'order-1', status: 'complete' } }),
+      (el) => advance(el, 2000),
+    ],
     [
       'failed',
-      () => backend.reply('collect', { json: { orderRef: 'order-1', status: 'failed', hintCode: 'expiredTransaction' } }),
+      () =>
+        backend.reply('collect', { json: { orderRef: 'order-1', status: 'failed', hintCode: 'expiredTransaction' } }),
       (el) => advance(el, 2000),
     ],
     [
@@ -634,7 +645,6 @@ describe('cancel', () => {
     await advance(el, 0);
     expect(backend.calls('auth')).to.have.length(2);
   });
-
 });
 
 describe('removal from the page', () => {
@@ -681,12 +691,9 @@ describe('removal from the page', () => {
 
 describe('state and hintCode through a whole order', () => {
   it('idle → starting → waiting → signing → complete', async () => {
-    backend.reply(
-      'collect',
-      backend.pending('outstandingTransaction'),
-      backend.pending('userSign'),
-      { json: { orderRef: 'order-1', status: 'complete' } },
-    );
+    backend.reply('collect', backend.pending('outstandingTransaction'), backend.pending('userSign'), {
+      json: { orderRef: 'order-1', status: 'complete' },
+    });
     const el = await mount();
     expect([el.state, el.hintCode]).to.deep.equal(['idle', null]);
     const starting = el.start();

@@ -175,7 +175,11 @@ describe('request checks (CSRF, media type, size)', () => {
       assert.equal(answer.json['errorCode'], 'forbidden');
     }
     assert.equal(bankid.count('auth'), 0);
-    const typed = await browser.post(`${API}/auth`, { flow: 'other-device' }, { headers: { 'Sec-Fetch-Site': 'none' } });
+    const typed = await browser.post(
+      `${API}/auth`,
+      { flow: 'other-device' },
+      { headers: { 'Sec-Fetch-Site': 'none' } },
+    );
     assert.equal(typed.status, 200, 'none (typed in the address bar, tools) is fine');
   });
 
@@ -186,9 +190,13 @@ describe('request checks (CSRF, media type, size)', () => {
       assert.equal(answer.status, 415, type);
     }
     assert.equal(bankid.count('auth'), 0);
-    const charset = await browser.post(`${API}/auth`, { flow: 'other-device' }, {
-      headers: { 'Content-Type': 'application/json; charset=utf-8' },
-    });
+    const charset = await browser.post(
+      `${API}/auth`,
+      { flow: 'other-device' },
+      {
+        headers: { 'Content-Type': 'application/json; charset=utf-8' },
+      },
+    );
     assert.equal(charset.status, 200);
   });
 
@@ -201,7 +209,14 @@ describe('request checks (CSRF, media type, size)', () => {
 
   test('bad bodies → 400 invalidParameters; over 4 KB → 413', async () => {
     const { browser } = setup();
-    for (const body of ['{', '[]', 'null', '"x"', '{"flow":"both"}', JSON.stringify({ flow: 'this-device', x: 'y'.repeat(5000) })]) {
+    for (const body of [
+      '{',
+      '[]',
+      'null',
+      '"x"',
+      '{"flow":"both"}',
+      JSON.stringify({ flow: 'this-device', x: 'y'.repeat(5000) }),
+    ]) {
       const answer = await browser.post(`${API}/auth`, body);
       assert.ok([400, 413].includes(answer.status), body.slice(0, 20));
     }
@@ -213,8 +228,19 @@ describe('request checks (CSRF, media type, size)', () => {
 
   test('paths that are not ours are left to the host: fetch answers null', async () => {
     const { backend } = setup();
-    for (const path of ['/', '/api/bankid', '/api/bankid/', '/api/bankid/auth/x', '/api/bankid/other', '/api/bankidauth']) {
-      const request = new Request(`${SITE}${path}`, { method: 'POST', body: '{}', headers: { 'Content-Type': 'application/json' } });
+    for (const path of [
+      '/',
+      '/api/bankid',
+      '/api/bankid/',
+      '/api/bankid/auth/x',
+      '/api/bankid/other',
+      '/api/bankidauth',
+    ]) {
+      const request = new Request(`${SITE}${path}`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'Content-Type': 'application/json' },
+      });
       assert.equal(await backend.fetch(request, { clientAddress: '127.0.0.1' }), null, path);
     }
   });
@@ -271,14 +297,24 @@ describe('publicOrigin', () => {
   test('the Origin check, the returnUrl check and referringDomain use it, never Host or X-Forwarded-Host; cookies are __Host-', async () => {
     const { backend, bankid } = setup({ publicOrigin: 'https://shop.example', trustProxy: 1 });
     const evil = new Browser(backend, '10.0.0.1', 'https://evil.example');
-    const refused = await evil.post(`${API}/auth`, { flow: 'other-device' }, { headers: { 'X-Forwarded-Host': 'evil.example' } });
+    const refused = await evil.post(
+      `${API}/auth`,
+      { flow: 'other-device' },
+      { headers: { 'X-Forwarded-Host': 'evil.example' } },
+    );
     assert.equal(refused.status, 403);
     // The page is on https://shop.example; the request reaches us as http://internal:8080 behind the proxy.
     const internal = new Browser(backend, '10.0.0.1', 'http://internal:8080');
     const answer = await internal.post(
       `${API}/auth`,
       { flow: 'this-device', returnUrl: 'https://shop.example/login' },
-      { headers: { Origin: 'https://shop.example', 'X-Forwarded-For': '198.51.100.7', 'X-Forwarded-Host': 'evil.example' } },
+      {
+        headers: {
+          Origin: 'https://shop.example',
+          'X-Forwarded-For': '198.51.100.7',
+          'X-Forwarded-Host': 'evil.example',
+        },
+      },
     );
     assert.equal(answer.status, 200);
     assert.equal((bankid.last('auth')['web'] as Record<string, string>)['referringDomain'], 'shop.example');
@@ -367,7 +403,11 @@ describe('memory store', () => {
     assert.ok((await store.takeTokens([{ key: 'victim', ...rule }])) > 0);
     const results: number[] = [];
     for (let i = 0; i < 100; i++) results.push(await store.takeTokens([{ key: `flood-${i}`, ...rule }]));
-    assert.equal(results.filter((wait) => wait === 0).length, 9 + 1, 'nine own buckets, then one shared overflow token');
+    assert.equal(
+      results.filter((wait) => wait === 0).length,
+      9 + 1,
+      'nine own buckets, then one shared overflow token',
+    );
     clock.t += 15_000;
     assert.ok((await store.takeTokens([{ key: 'victim', ...rule }])) > 0, 'still throttled after the sweep');
   });

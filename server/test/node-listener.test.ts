@@ -3,7 +3,13 @@
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBankIdBackend } from '../index.js';
 import { API, KEY, completionData, fakeBankId } from './support.js';
@@ -22,13 +28,19 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
 function send(
   port: number,
   path: string,
-  { method = 'POST', body, headers = {} }: { method?: string; body?: string | string[]; headers?: Record<string, string> },
+  {
+    method = 'POST',
+    body,
+    headers = {},
+  }: { method?: string; body?: string | string[]; headers?: Record<string, string> },
 ): Promise<{ status: number; headers: IncomingMessage['headers']; text: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString() }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString() }),
+      );
     });
     req.on('error', reject);
     for (const part of [body ?? []].flat()) req.write(part);
@@ -93,9 +105,25 @@ describe('nodeListener', () => {
     const cookie = (start.headers['set-cookie'] ?? []).map((line) => line.split(';')[0]).join('; ');
     const { orderRef } = JSON.parse(start.text) as { orderRef: string };
     bankid.queue('collect', { orderRef, status: 'complete', completionData: completionData() });
-    const done = await send(port, `${API}/collect`, { body: JSON.stringify({ orderRef }), headers: { ...json, Cookie: cookie } });
+    const done = await send(port, `${API}/collect`, {
+      body: JSON.stringify({ orderRef }),
+      headers: { ...json, Cookie: cookie },
+    });
     assert.deepEqual(JSON.parse(done.text), { welcome: true, orderRef, status: 'complete' });
     assert.deepEqual(seen.at(-1), { address: '127.0.0.1', hasNode: true });
+  });
+
+  test("mounted at a path (app.use('/api/bankid', …)): the full URL in req.originalUrl is what counts", async () => {
+    const port = await listen((req, res) => {
+      // What Express, Connect and middie do under a mount path.
+      (req as IncomingMessage & { originalUrl?: string | undefined }).originalUrl = req.url;
+      req.url = (req.url ?? '/').replace(/^\/api\/bankid/, '') || '/';
+      backend.nodeListener(req, res, () => {
+        res.writeHead(418).end();
+      });
+    });
+    const start = await send(port, `${API}/auth`, { body: '{"flow":"other-device"}', headers: json });
+    assert.equal(start.status, 200);
   });
 
   test('a body over 4 KB → 413 with Connection: close, declared or streamed in chunks', async () => {

@@ -112,7 +112,13 @@ describe('createRedisStore: the store contract', () => {
     const store = createRedisStore({ url: `redis://127.0.0.1:${await freePort()}`, log: (line) => logs.push(line) });
     stores.push(store);
     const bankid = fakeBankId();
-    const backend = createBankIdBackend({ rp: bankid.rp, cookieKey: KEY, userVisibleData: 'x', store, log: (l) => logs.push(l) });
+    const backend = createBankIdBackend({
+      rp: bankid.rp,
+      cookieKey: KEY,
+      userVisibleData: 'x',
+      store,
+      log: (l) => logs.push(l),
+    });
     const answer = await Promise.race([
       new Browser(backend).start(),
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer in 5 s')), 5000)),
@@ -145,10 +151,18 @@ describe('two backend instances on one Redis', () => {
     const browser = new Browser(a);
     const orderRef = (await browser.start()).json['orderRef'] as string;
     const copied = browser.cookieHeader();
-    bankid.queue('collect', (ref: unknown) => ({ orderRef: ref, status: 'complete', completionData: completionData() }));
+    bankid.queue('collect', (ref: unknown) => ({
+      orderRef: ref,
+      status: 'complete',
+      completionData: completionData(),
+    }));
     assert.equal((await browser.collect(orderRef)).json['status'], 'complete');
     // Both BankID answers would say complete if asked; the fleet must not ask, nor complete again.
-    bankid.queue('collect', (ref: unknown) => ({ orderRef: ref, status: 'complete', completionData: completionData() }));
+    bankid.queue('collect', (ref: unknown) => ({
+      orderRef: ref,
+      status: 'complete',
+      completionData: completionData(),
+    }));
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const replay = await new Browser(b).post(`${API}/collect`, { orderRef }, { headers: { Cookie: copied } });
     assert.equal(replay.status, 400);
@@ -171,7 +185,11 @@ describe('two backend instances on one Redis', () => {
     const started = Date.now();
     let i = 0;
     while (Date.now() - started < 4500) {
-      const answer = await new Browser(i % 2 ? a : b, `198.51.100.${i++ % 250}`).post(`${API}/collect`, { orderRef }, { headers: { Cookie: cookies } });
+      const answer = await new Browser(i % 2 ? a : b, `198.51.100.${i++ % 250}`).post(
+        `${API}/collect`,
+        { orderRef },
+        { headers: { Cookie: cookies } },
+      );
       assert.equal(answer.status, 200);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -26,7 +26,11 @@ test('RpError: BankID details quoting personal numbers are redacted in details, 
 });
 
 test('RpNetworkError serialises without its cause; redaction leaves other text alone', () => {
-  const error = new RpNetworkError('connection failed (ECONNREFUSED)', { endpoint: 'collect', code: 'ECONNREFUSED', cause: new Error('x') });
+  const error = new RpNetworkError('connection failed (ECONNREFUSED)', {
+    endpoint: 'collect',
+    code: 'ECONNREFUSED',
+    cause: new Error('x'),
+  });
   assert.deepEqual(JSON.parse(JSON.stringify(error)), {
     name: 'RpNetworkError',
     message: 'BankID collect: connection failed (ECONNREFUSED)',

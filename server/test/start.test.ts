@@ -3,18 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createBankIdBackend } from '../index.js';
-import {
-  API,
-  Browser,
-  FakeRpError,
-  KEY,
-  QR_SECRET,
-  QR_TOKEN,
-  SITE,
-  parseSetCookie,
-  qrAt,
-  setup,
-} from './support.js';
+import { API, Browser, FakeRpError, KEY, QR_SECRET, QR_TOKEN, SITE, parseSetCookie, qrAt, setup } from './support.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -182,7 +171,10 @@ describe('HTTPS: __Host- cookies', () => {
         { headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-For': '203.0.113.9', Origin: '' } },
       );
       assert.equal(answer.status, 200);
-      assert.equal(answer.setCookies.every((line) => line.startsWith('__Host-')), prefixed);
+      assert.equal(
+        answer.setCookies.every((line) => line.startsWith('__Host-')),
+        prefixed,
+      );
     }
   });
 

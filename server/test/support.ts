@@ -173,7 +173,11 @@ export class Browser {
     return { status: response.status, headers: response.headers, setCookies, text, json };
   }
 
-  start(flow: 'this-device' | 'other-device' = 'other-device', extra: Record<string, unknown> = {}, operation = 'auth') {
+  start(
+    flow: 'this-device' | 'other-device' = 'other-device',
+    extra: Record<string, unknown> = {},
+    operation = 'auth',
+  ) {
     return this.post(`${API}/${operation}`, { flow, ...extra });
   }
   collect(orderRef: unknown) {

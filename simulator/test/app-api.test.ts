@@ -52,7 +52,11 @@ test('a whole login over HTTP: scan (no payload = the code shown now), identify;
     payload: qrPayload(order.qrStartToken, order.qrStartSecret, 0),
   });
   const identify = await appCall(sim, 'POST', 'identify', {});
-  assert.deepEqual(identify, { ...identify, status: 200, body: { ok: true, orderRef: order.orderRef, status: 'complete' } });
+  assert.deepEqual(identify, {
+    ...identify,
+    status: 200,
+    body: { ok: true, orderRef: order.orderRef, status: 'complete' },
+  });
   const done = await rp.collect(order.orderRef);
   assert.ok(done.status === 'complete');
   assert.deepEqual(done.completionData.user, DEMO_USER);
@@ -60,7 +64,11 @@ test('a whole login over HTTP: scan (no payload = the code shown now), identify;
 
 test('scan: a given payload, an orderRef, an ipAddress; refusals are 409 with a reason and a message', async () => {
   const { sim, rp, clock } = await setup();
-  assert.deepEqual((await appCall(sim, 'POST', 'scan', {})).body, { ok: false, reason: 'no-qr', message: REFUSALS['no-qr'] });
+  assert.deepEqual((await appCall(sim, 'POST', 'scan', {})).body, {
+    ok: false,
+    reason: 'no-qr',
+    message: REFUSALS['no-qr'],
+  });
 
   const first = await rp.auth(authBody());
   clock.t += 10;
@@ -76,7 +84,9 @@ test('scan: a given payload, an orderRef, an ipAddress; refusals are 409 with a 
   assert.deepEqual([unknown.status, unknown.body['reason']], [409, 'unknown']);
 
   clock.t += 2000;
-  const stale = await appCall(sim, 'POST', 'scan', { payload: qrPayload(second.qrStartToken, second.qrStartSecret, 0) });
+  const stale = await appCall(sim, 'POST', 'scan', {
+    payload: qrPayload(second.qrStartToken, second.qrStartSecret, 0),
+  });
   assert.equal(stale.status, 409);
   assert.deepEqual(stale.body, {
     ok: false,
@@ -105,9 +115,18 @@ test('open, wrong-code, cancel and identify with risk over HTTP', async () => {
   const { sim, rp } = await setup();
   const order = await rp.auth(authBody({ returnRisk: true }));
   const open = await appCall(sim, 'POST', 'open', { autoStartToken: order.autoStartToken, ipAddress: '2001:db8::9' });
-  assert.deepEqual([open.status, open.body], [200, { ok: true, orderRef: order.orderRef, hintCode: 'started', replaced: [] }]);
+  assert.deepEqual(
+    [open.status, open.body],
+    [200, { ok: true, orderRef: order.orderRef, hintCode: 'started', replaced: [] }],
+  );
   const wrong = await appCall(sim, 'POST', 'wrong-code', { orderRef: order.orderRef });
-  assert.deepEqual(wrong.body, { ok: true, orderRef: order.orderRef, wrongCodes: 1, status: 'pending', hintCode: 'userSign' });
+  assert.deepEqual(wrong.body, {
+    ok: true,
+    orderRef: order.orderRef,
+    wrongCodes: 1,
+    status: 'pending',
+    hintCode: 'userSign',
+  });
   const identify = await appCall(sim, 'POST', 'identify', { risk: 'moderate' });
   assert.equal(identify.status, 200);
   const done = await rp.collect(order.orderRef);
@@ -142,7 +161,11 @@ test('check-qr and leaks over HTTP', async () => {
   const order = await rp.auth(authBody());
   clock.t += 1000;
   const now = qrPayload(order.qrStartToken, order.qrStartSecret, 1);
-  assert.deepEqual((await appCall(sim, 'POST', 'check-qr', { payload: now })).body, { ok: true, orderRef: order.orderRef, qrTime: 1 });
+  assert.deepEqual((await appCall(sim, 'POST', 'check-qr', { payload: now })).body, {
+    ok: true,
+    orderRef: order.orderRef,
+    qrTime: 1,
+  });
   const bad = await appCall(sim, 'POST', 'check-qr', { payload: qrPayload(order.qrStartToken, 'guess', 1) });
   assert.deepEqual([bad.status, bad.body['reason']], [409, 'bad-code']);
   assert.equal((await appCall(sim, 'POST', 'check-qr', {})).status, 400);
@@ -150,7 +173,10 @@ test('check-qr and leaks over HTTP', async () => {
 
   const page = `<html>${'x'.repeat(100_000)}<script>const s = "${order.qrStartSecret}"</script></html>`;
   const leaks = await appCall(sim, 'POST', 'leaks', { text: page });
-  assert.deepEqual([leaks.status, leaks.body], [200, { leaks: [{ orderRef: order.orderRef, field: 'qrStartSecret' }] }]);
+  assert.deepEqual(
+    [leaks.status, leaks.body],
+    [200, { leaks: [{ orderRef: order.orderRef, field: 'qrStartSecret' }] }],
+  );
   assert.deepEqual((await appCall(sim, 'POST', 'leaks', { text: 'nothing here' })).body, { leaks: [] });
   assert.equal((await appCall(sim, 'POST', 'leaks', {})).status, 400);
   const huge = await appCall(sim, 'POST', 'leaks', { text: 'x'.repeat(300 * 1024) });
@@ -159,17 +185,37 @@ test('check-qr and leaks over HTTP', async () => {
 
 test('inject over HTTP: GET the setting, POST a new one (count null = until cleared), bad values are 400', async () => {
   const { sim, rp } = await setup();
-  const set = await appCall(sim, 'POST', 'inject', { error: 'maintenance', delayMs: 0, count: 2, endpoints: ['collect'] });
-  assert.deepEqual([set.status, set.body], [200, { error: 'maintenance', delayMs: 0, endpoints: ['collect'], count: 2, active: true }]);
+  const set = await appCall(sim, 'POST', 'inject', {
+    error: 'maintenance',
+    delayMs: 0,
+    count: 2,
+    endpoints: ['collect'],
+  });
+  assert.deepEqual(
+    [set.status, set.body],
+    [200, { error: 'maintenance', delayMs: 0, endpoints: ['collect'], count: 2, active: true }],
+  );
   assert.deepEqual(sim.injection(), { error: 'maintenance', delayMs: 0, endpoints: ['collect'], count: 2 });
   await assert.rejects(rp.collect('x'), { status: 503 });
   assert.equal((await appCall(sim, 'GET', 'inject')).body['count'], 1);
 
   const forever = await appCall(sim, 'POST', 'inject', { error: 'tooManyRequests', delayMs: 10, count: null });
-  assert.deepEqual(forever.body, { error: 'tooManyRequests', delayMs: 10, endpoints: ['auth', 'sign', 'collect', 'cancel'], count: null, active: true });
+  assert.deepEqual(forever.body, {
+    error: 'tooManyRequests',
+    delayMs: 10,
+    endpoints: ['auth', 'sign', 'collect', 'cancel'],
+    count: null,
+    active: true,
+  });
   assert.equal(sim.injection().count, Infinity);
   const cleared = await appCall(sim, 'POST', 'inject', { error: 'none', delayMs: 0 });
-  assert.deepEqual(cleared.body, { error: null, delayMs: 0, endpoints: ['auth', 'sign', 'collect', 'cancel'], count: null, active: false });
+  assert.deepEqual(cleared.body, {
+    error: null,
+    delayMs: 0,
+    endpoints: ['auth', 'sign', 'collect', 'cancel'],
+    count: null,
+    active: false,
+  });
 
   for (const body of [
     { error: 'teapot' },
@@ -192,7 +238,14 @@ test('HTTP rules: wrong secret or unknown operation 404, wrong method 405 with A
   const { sim } = await setup();
   const origin = new URL(sim.appUrl).origin;
   const wrongSecret = sim.appSecret.slice(0, -1) + (sim.appSecret.endsWith('A') ? 'B' : 'A');
-  for (const where of [`/${wrongSecret}/orders`, `/${sim.appSecret}/payment`, `/${sim.appSecret}/`, `/${sim.appSecret}/orders/x`, '/orders', `/x/${sim.appSecret}/orders`]) {
+  for (const where of [
+    `/${wrongSecret}/orders`,
+    `/${sim.appSecret}/payment`,
+    `/${sim.appSecret}/`,
+    `/${sim.appSecret}/orders/x`,
+    '/orders',
+    `/x/${sim.appSecret}/orders`,
+  ]) {
     const answer = await fetch(new URL(where, origin));
     assert.equal(answer.status, 404, where);
     assert.equal(((await answer.json()) as Record<string, unknown>)['errorCode'], 'notFound');
@@ -205,13 +258,24 @@ test('HTTP rules: wrong secret or unknown operation 404, wrong method 405 with A
   const put = await appCall(sim, 'PUT', 'inject', {});
   assert.deepEqual([put.status, put.headers.get('allow')], [405, 'GET, HEAD, POST']);
 
-  const text = await fetch(new URL('identify', sim.appUrl), { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{}' });
+  const text = await fetch(new URL('identify', sim.appUrl), {
+    method: 'POST',
+    headers: { 'Content-Type': 'text/plain' },
+    body: '{}',
+  });
   assert.equal(text.status, 415);
   const none = await fetch(new URL('identify', sim.appUrl), { method: 'POST' });
   assert.equal(none.status, 415, 'no Content-Type is not JSON either');
 
-  const empty = await fetch(new URL('identify', sim.appUrl), { method: 'POST', headers: { 'Content-Type': 'application/json' } });
-  assert.deepEqual(await empty.json(), { ok: false, reason: 'no-order', message: REFUSALS['no-order'] }, 'an empty body is {}');
+  const empty = await fetch(new URL('identify', sim.appUrl), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+  });
+  assert.deepEqual(
+    await empty.json(),
+    { ok: false, reason: 'no-order', message: REFUSALS['no-order'] },
+    'an empty body is {}',
+  );
   const broken = await appCall(sim, 'POST', 'identify', '{"orderRef": ');
   assert.deepEqual([broken.status, broken.body['errorCode']], [400, 'invalidParameters']);
   const list = await appCall(sim, 'POST', 'identify', '[]');
@@ -237,7 +301,10 @@ test('cross-site requests are 403: a foreign Origin, or Sec-Fetch-Site other tha
     assert.equal((await appCall(sim, 'GET', 'orders', undefined, headers)).status, 403);
   }
   assert.equal(sim.orders()[0]?.pickedUpBy, null, 'no cross-site scan went through');
-  assert.equal((await appCall(sim, 'GET', 'orders', undefined, { Origin: origin, 'Sec-Fetch-Site': 'same-origin' })).status, 200);
+  assert.equal(
+    (await appCall(sim, 'GET', 'orders', undefined, { Origin: origin, 'Sec-Fetch-Site': 'same-origin' })).status,
+    200,
+  );
   assert.equal((await appCall(sim, 'GET', 'orders', undefined, { 'Sec-Fetch-Site': 'none' })).status, 200);
 });
 
@@ -249,13 +316,21 @@ test('appApi: the same API as a Fetch handler under a base path; anything else i
   const list = await sim.appApi(at(`/simulator/${sim.appSecret}/orders`), '/simulator/');
   assert.equal(list.status, 200);
   assert.equal(((await list.json()) as { orders: Array<{ orderRef: string }> }).orders[0]?.orderRef, order.orderRef);
-  assert.equal((await sim.appApi(at(`/simulator/${sim.appSecret}/orders`), '/simulator')).status, 200, 'the trailing slash is optional');
+  assert.equal(
+    (await sim.appApi(at(`/simulator/${sim.appSecret}/orders`), '/simulator')).status,
+    200,
+    'the trailing slash is optional',
+  );
   assert.equal((await sim.appApi(at(`/${sim.appSecret}/orders`))).status, 200, "basePath defaults to '/'");
   assert.equal((await sim.appApi(at(`/${sim.appSecret}/orders`), '/simulator/')).status, 404);
   assert.equal((await sim.appApi(at('/elsewhere'))).status, 404);
 
   const scan = await sim.appApi(
-    at(`/simulator/${sim.appSecret}/scan`, { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: 'http://shop.example' }, body: '{}' }),
+    at(`/simulator/${sim.appSecret}/scan`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: 'http://shop.example' },
+      body: '{}',
+    }),
     '/simulator/',
   );
   assert.equal(scan.status, 200, 'same origin as the request');

@@ -16,7 +16,14 @@ test('ensureCertificates: makes a consistent set once, files 0600 in a 0700 fold
   const dir = path.join(tempDir(), 'certs');
   const first = ensureCertificates(dir);
   assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
-  assert.deepEqual(fs.readdirSync(dir).sort(), ['ca.pem', 'client.key', 'client.p12', 'client.pem', 'server.key', 'server.pem']);
+  assert.deepEqual(fs.readdirSync(dir).sort(), [
+    'ca.pem',
+    'client.key',
+    'client.p12',
+    'client.pem',
+    'server.key',
+    'server.pem',
+  ]);
   for (const file of fs.readdirSync(dir)) {
     assert.equal(fs.statSync(path.join(dir, file)).mode & 0o777, 0o600, file);
   }
@@ -67,14 +74,20 @@ test('ensureCertificates: the CA key and temp files are gone; a missing or wrong
 
 test('client.p12 holds the client certificate and key under the passphrase qwerty123', () => {
   const set = ensureCertificates(tempDir());
-  const pem = execFileSync('openssl', ['pkcs12', '-in', set.files.clientPfx, '-passin', `pass:${set.passphrase}`, '-nodes'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  }).toString();
+  const pem = execFileSync(
+    'openssl',
+    ['pkcs12', '-in', set.files.clientPfx, '-passin', `pass:${set.passphrase}`, '-nodes'],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  ).toString();
   const certInP12 = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
   assert.equal(certInP12?.replace(/\s/g, ''), set.clientCert.trim().replace(/\s/g, ''));
   assert.match(pem, /BEGIN PRIVATE KEY/);
   assert.throws(() =>
-    execFileSync('openssl', ['pkcs12', '-in', set.files.clientPfx, '-passin', 'pass:wrong', '-nodes'], { stdio: 'ignore' }),
+    execFileSync('openssl', ['pkcs12', '-in', set.files.clientPfx, '-passin', 'pass:wrong', '-nodes'], {
+      stdio: 'ignore',
+    }),
   );
 });
 
@@ -82,7 +95,12 @@ test('Node loads client.p12: createRpClient with pfx + passphrase logs in; a wro
   const { sim } = await setup();
   assert.ok(Buffer.isBuffer(sim.rpClientOptions.pfx));
   assert.equal(sim.rpClientOptions.passphrase, 'qwerty123');
-  const rp = createRpClient({ url: sim.url, ca: sim.certificates.ca, pfx: fs.readFileSync(sim.certificates.files.clientPfx), passphrase: 'qwerty123' });
+  const rp = createRpClient({
+    url: sim.url,
+    ca: sim.certificates.ca,
+    pfx: fs.readFileSync(sim.certificates.files.clientPfx),
+    passphrase: 'qwerty123',
+  });
   onCleanup(() => rp.close());
   assert.match((await rp.auth(authBody())).orderRef, UUID);
 

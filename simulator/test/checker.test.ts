@@ -30,7 +30,10 @@ after(async () => {
 async function simulator(): Promise<{ sim: Simulator; rp: RpClient }> {
   const sim = await startSimulator({ certDir: sharedCertificates().dir, pickupTimeoutMs: 60_000 });
   const rp = createRpClient(sim.rpClientOptions);
-  closers.push(() => rp.close(), () => sim.close());
+  closers.push(
+    () => rp.close(),
+    () => sim.close(),
+  );
   return { sim, rp };
 }
 
@@ -39,7 +42,9 @@ type Handler = (request: Request, clientAddress: string) => Promise<Response | n
 /** Serves a Fetch handler on a free loopback port; resolves with its API URL. */
 async function serve(handle: Handler): Promise<string> {
   const server = createServer(
-    toNodeListener((request, connection) => handle(request, connection.clientAddress ?? ''), { maxBodyBytes: 64 * 1024 }),
+    toNodeListener((request, connection) => handle(request, connection.clientAddress ?? ''), {
+      maxBodyBytes: 64 * 1024,
+    }),
   );
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -112,7 +117,13 @@ describe('bankid-login-check', { concurrency: true }, () => {
       if (response && response.status === 200 && /\/(auth|sign)$/.test(new URL(request.url).pathname)) {
         const copy = response.clone();
         const { orderRef: started } = (await copy.json()) as { orderRef: string };
-        cookiesByOrder.set(started, response.headers.getSetCookie().map((line) => line.split(';')[0]).join('; '));
+        cookiesByOrder.set(
+          started,
+          response.headers
+            .getSetCookie()
+            .map((line) => line.split(';')[0])
+            .join('; '),
+        );
       }
       return response;
     });
@@ -126,7 +137,9 @@ describe('bankid-login-check', { concurrency: true }, () => {
     const { sim, rp } = await simulator();
     const memory = createMemoryStore();
     const backend = backendWith(rp, { store: { ...memory, collectTurn: async () => ({ turn: true, last: null }) } });
-    const failed = failures(await run(await serve((request, clientAddress) => backend.fetch(request, { clientAddress })), sim));
+    const failed = failures(
+      await run(await serve((request, clientAddress) => backend.fetch(request, { clientAddress })), sim),
+    );
     assert.deepEqual(
       failed.map((r) => r.name),
       ["BankID's collect is called at most once per 2 s for an order"],

@@ -24,7 +24,10 @@ function output() {
   return { out, io };
 }
 
-async function run(argv: string[], cwd = tempDir()): Promise<{ out: { stdout: string; stderr: string }; running: CommandRun }> {
+async function run(
+  argv: string[],
+  cwd = tempDir(),
+): Promise<{ out: { stdout: string; stderr: string }; running: CommandRun }> {
   const { out, io } = output();
   const running = await runSimulatorCommand(argv, { ...io, cwd });
   onCleanup(() => running.stop());
@@ -40,7 +43,10 @@ function printed(stdout: string, label: string): string {
 
 test('prints the URLs and files one per line, writes simulator.json (0600), and a login works through them', async () => {
   const cwd = tempDir();
-  const { out, running } = await run(['--port', '0', '--app-port', '0', '--cert-dir', 'certs', '--pickup-timeout-ms', '45000'], cwd);
+  const { out, running } = await run(
+    ['--port', '0', '--app-port', '0', '--cert-dir', 'certs', '--pickup-timeout-ms', '45000'],
+    cwd,
+  );
   const dir = path.join(cwd, 'certs');
   const lines = out.stdout.trimEnd().split('\n');
   assert.equal(lines.at(-1), 'Ctrl-C stops it.');
@@ -68,12 +74,24 @@ test('prints the URLs and files one per line, writes simulator.json (0600), and 
 
   // A backend in any language: the RP client from the files, the user's app through the app URL.
   const ca = fs.readFileSync(String(settings['ca']), 'utf8');
-  const rp = createRpClient({ url: rpUrl, ca, pfx: fs.readFileSync(String(settings['clientPfx'])), passphrase: String(settings['passphrase']) });
+  const rp = createRpClient({
+    url: rpUrl,
+    ca,
+    pfx: fs.readFileSync(String(settings['clientPfx'])),
+    passphrase: String(settings['passphrase']),
+  });
   onCleanup(() => rp.close());
   const order = await rp.auth(authBody());
   const post = (operation: string, body: unknown) =>
-    fetch(new URL(operation, appUrl), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  const orders = (await (await fetch(new URL('orders', appUrl))).json()) as { pickupTimeoutMs: number; orders: Array<{ orderRef: string }> };
+    fetch(new URL(operation, appUrl), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const orders = (await (await fetch(new URL('orders', appUrl))).json()) as {
+    pickupTimeoutMs: number;
+    orders: Array<{ orderRef: string }>;
+  };
   assert.equal(orders.pickupTimeoutMs, 45_000);
   assert.equal(orders.orders[0]?.orderRef, order.orderRef);
   assert.equal((await post('scan', {})).status, 200);
@@ -140,7 +158,8 @@ test('a bad flag exits 2 with a clear message; --help exits 0 with the usage', a
   const { out, running } = await run(['--help']);
   assert.equal(await running.exitCode, 0);
   assert.equal(out.stdout, USAGE);
-  for (const flag of ['--port', '--app-port', '--host', '--cert-dir', '--pickup-timeout-ms', '--help']) assert.ok(USAGE.includes(flag), flag);
+  for (const flag of ['--port', '--app-port', '--host', '--cert-dir', '--pickup-timeout-ms', '--help'])
+    assert.ok(USAGE.includes(flag), flag);
 });
 
 test('a port in use exits 1 and says so', async () => {
@@ -155,10 +174,14 @@ test('a port in use exits 1 and says so', async () => {
 
 test('the command as a process stops cleanly on SIGINT and SIGTERM', async () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    const child = spawn(process.execPath, ['--import', 'tsx', COMMAND, '--port', '0', '--cert-dir', path.join(tempDir(), 'certs')], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', COMMAND, '--port', '0', '--cert-dir', path.join(tempDir(), 'certs')],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     onCleanup(() => child.kill('SIGKILL'));
     let stdout = '';
     let stderr = '';

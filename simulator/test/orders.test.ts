@@ -5,7 +5,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RpError } from '../../server/rp-client.js';
 import { qrPayload } from '../../server/qr-payload.js';
-import { COMPLETE_KEPT_MS, DEMO_USER, FAILED_KEPT_MS, startSimulator, withCheckDigit, type AppRefusalReason } from '../index.js';
+import {
+  COMPLETE_KEPT_MS,
+  DEMO_USER,
+  FAILED_KEPT_MS,
+  startSimulator,
+  withCheckDigit,
+  type AppRefusalReason,
+} from '../index.js';
 import { REFUSALS } from '../order-book.js';
 import { authBody, b64, IP, rejectsWith, setup, sharedCertificates, T0 } from './support.js';
 
@@ -24,7 +31,11 @@ test('autostart: outstandingTransaction → started → userSign → complete wi
   const order = await rp.auth(authBody());
   const collect = () => rp.collect(order.orderRef);
 
-  assert.deepEqual(await collect(), { orderRef: order.orderRef, status: 'pending', hintCode: 'outstandingTransaction' });
+  assert.deepEqual(await collect(), {
+    orderRef: order.orderRef,
+    status: 'pending',
+    hintCode: 'outstandingTransaction',
+  });
   clock.t += 5000;
   assert.deepEqual(sim.app.open({ autoStartToken: order.autoStartToken }), {
     ok: true,
@@ -33,7 +44,11 @@ test('autostart: outstandingTransaction → started → userSign → complete wi
     replaced: [],
   });
   assert.deepEqual(await collect(), { orderRef: order.orderRef, status: 'pending', hintCode: 'started' });
-  assert.equal(sim.app.open({ autoStartToken: order.autoStartToken }).ok, true, 're-opening the same token is harmless');
+  assert.equal(
+    sim.app.open({ autoStartToken: order.autoStartToken }).ok,
+    true,
+    're-opening the same token is harmless',
+  );
   clock.t += 1000;
   assert.deepEqual(await collect(), { orderRef: order.orderRef, status: 'pending', hintCode: 'userSign' });
 
@@ -63,14 +78,26 @@ test('collect gives the final state once: a second collect of a complete or fail
   assert.equal(sim.orders()[0]?.collected, false);
   assert.equal((await rp.collect(done.orderRef)).status, 'complete');
   assert.equal(sim.orders()[0]?.collected, true);
-  await rejectsWith(rp.collect(done.orderRef), RpError, { status: 400, errorCode: 'invalidParameters', details: /already collected/ });
+  await rejectsWith(rp.collect(done.orderRef), RpError, {
+    status: 400,
+    errorCode: 'invalidParameters',
+    details: /already collected/,
+  });
   assert.equal(sim.orders()[0]?.status, 'complete', 'the order still shows in orders() within its window');
 
   const failed = await rp.auth(authBody());
   sim.app.open({ autoStartToken: failed.autoStartToken });
   sim.app.cancel(failed.orderRef);
-  assert.deepEqual(await rp.collect(failed.orderRef), { orderRef: failed.orderRef, status: 'failed', hintCode: 'userCancel' });
-  await rejectsWith(rp.collect(failed.orderRef), RpError, { status: 400, errorCode: 'invalidParameters', details: /already collected/ });
+  assert.deepEqual(await rp.collect(failed.orderRef), {
+    orderRef: failed.orderRef,
+    status: 'failed',
+    hintCode: 'userCancel',
+  });
+  await rejectsWith(rp.collect(failed.orderRef), RpError, {
+    status: 400,
+    errorCode: 'invalidParameters',
+    details: /already collected/,
+  });
 
   // Pending answers repeat as often as the RP asks.
   const pending = await rp.auth(authBody());
@@ -125,14 +152,18 @@ test("device.ipAddress: the address the user's app has; default the order's endU
   assert.equal(sim.orders()[0]?.pickedUpBy, null, 'a refused argument picks nothing up');
 });
 
-test('QR: a scan of the current payload picks the order up (userSign); the RP\'s lagging second is accepted', async () => {
+test("QR: a scan of the current payload picks the order up (userSign); the RP's lagging second is accepted", async () => {
   const { rp, sim, clock } = await setup();
   const order = await rp.auth(authBody());
   clock.t += 1500;
   const shown = shownQr(sim.orders());
   assert.equal(shown, qrPayload(order.qrStartToken, order.qrStartSecret, 1), 'orders() shows the payload valid now');
   assert.equal(sim.app.scan(shown).ok, true);
-  assert.deepEqual(await rp.collect(order.orderRef), { orderRef: order.orderRef, status: 'pending', hintCode: 'userSign' });
+  assert.deepEqual(await rp.collect(order.orderRef), {
+    orderRef: order.orderRef,
+    status: 'pending',
+    hintCode: 'userSign',
+  });
   assert.equal(sim.orders()[0]?.qr, null, 'no QR once picked up');
   assert.equal(sim.orders()[0]?.pickedUpBy, 'qr');
   assert.deepEqual(sim.app.scan(shown), refusal('already-picked-up'));
@@ -148,12 +179,20 @@ test('QR: stale, wrong, unknown and malformed payloads are refused and leave the
   const first = shownQr(sim.orders()); // qrTime 0
   clock.t += 2000;
   assert.deepEqual(sim.app.scan(first), refusal('stale'));
-  assert.deepEqual(sim.app.scan(qrPayload(order.qrStartToken, order.qrStartSecret, 3)), refusal('stale'), 'not from the future either');
+  assert.deepEqual(
+    sim.app.scan(qrPayload(order.qrStartToken, order.qrStartSecret, 3)),
+    refusal('stale'),
+    'not from the future either',
+  );
   assert.deepEqual(sim.app.scan(qrPayload(order.qrStartToken, 'another-secret', 2)), refusal('bad-code'));
   assert.deepEqual(sim.app.scan(qrPayload(NOBODY, order.qrStartSecret, 2)), refusal('unknown'));
   assert.deepEqual(sim.app.scan('bankid:///?autostarttoken=x'), refusal('malformed'));
   assert.deepEqual(sim.app.scan(undefined as unknown as string), refusal('malformed'));
-  assert.deepEqual(await rp.collect(order.orderRef), { orderRef: order.orderRef, status: 'pending', hintCode: 'outstandingTransaction' });
+  assert.deepEqual(await rp.collect(order.orderRef), {
+    orderRef: order.orderRef,
+    status: 'pending',
+    hintCode: 'outstandingTransaction',
+  });
   assert.equal(sim.orders()[0]?.pickedUpBy, null);
 });
 
@@ -163,7 +202,11 @@ test('checkQr: says what a scan would say without picking the order up', async (
   clock.t += 3200;
   const now = qrPayload(order.qrStartToken, order.qrStartSecret, 3);
   assert.deepEqual(sim.app.checkQr(now), { ok: true, orderRef: order.orderRef, qrTime: 3 });
-  assert.deepEqual(sim.app.checkQr(qrPayload(order.qrStartToken, order.qrStartSecret, 2)), { ok: true, orderRef: order.orderRef, qrTime: 2 });
+  assert.deepEqual(sim.app.checkQr(qrPayload(order.qrStartToken, order.qrStartSecret, 2)), {
+    ok: true,
+    orderRef: order.orderRef,
+    qrTime: 2,
+  });
   assert.deepEqual(sim.app.checkQr(qrPayload(order.qrStartToken, order.qrStartSecret, 1)), refusal('stale'));
   assert.deepEqual(sim.app.checkQr(qrPayload(order.qrStartToken, 'wrong', 3)), refusal('bad-code'));
   assert.deepEqual(sim.app.checkQr(qrPayload(NOBODY, order.qrStartSecret, 3)), refusal('unknown'));
@@ -179,10 +222,23 @@ test('mrtd: userMrtd first, identify passes it, then userSign, then complete wit
   const { rp, sim } = await setup();
   const order = await rp.auth(authBody({ requirement: { mrtd: true } }));
   sim.app.scan(shownQr(sim.orders()));
-  assert.deepEqual(await rp.collect(order.orderRef), { orderRef: order.orderRef, status: 'pending', hintCode: 'userMrtd' });
+  assert.deepEqual(await rp.collect(order.orderRef), {
+    orderRef: order.orderRef,
+    status: 'pending',
+    hintCode: 'userMrtd',
+  });
   assert.deepEqual(sim.app.wrongCode(order.orderRef), refusal('not-at-security-code'));
-  assert.deepEqual(sim.app.identify(order.orderRef), { ok: true, orderRef: order.orderRef, status: 'pending', hintCode: 'userSign' });
-  assert.deepEqual(await rp.collect(order.orderRef), { orderRef: order.orderRef, status: 'pending', hintCode: 'userSign' });
+  assert.deepEqual(sim.app.identify(order.orderRef), {
+    ok: true,
+    orderRef: order.orderRef,
+    status: 'pending',
+    hintCode: 'userSign',
+  });
+  assert.deepEqual(await rp.collect(order.orderRef), {
+    orderRef: order.orderRef,
+    status: 'pending',
+    hintCode: 'userSign',
+  });
   sim.app.identify(order.orderRef);
   const done = await rp.collect(order.orderRef);
   assert.ok(done.status === 'complete');
@@ -196,7 +252,11 @@ test('startFailed once pickupTimeoutMs passes without pickup', async () => {
   assert.equal((await rp.collect(order.orderRef)).status, 'pending');
   const lastQr = shownQr(sim.orders());
   clock.t += 1;
-  assert.deepEqual(await rp.collect(order.orderRef), { orderRef: order.orderRef, status: 'failed', hintCode: 'startFailed' });
+  assert.deepEqual(await rp.collect(order.orderRef), {
+    orderRef: order.orderRef,
+    status: 'failed',
+    hintCode: 'startFailed',
+  });
   assert.deepEqual(sim.app.scan(lastQr), refusal('unknown'));
   assert.deepEqual(sim.app.open({ autoStartToken: order.autoStartToken }), refusal('unknown'));
 });
@@ -207,9 +267,17 @@ test('expiredTransaction once signTimeoutMs passes after pickup', async () => {
   clock.t += 20_000;
   sim.app.open({ autoStartToken: order.autoStartToken });
   clock.t += 179_999;
-  assert.deepEqual(await rp.collect(order.orderRef), { orderRef: order.orderRef, status: 'pending', hintCode: 'userSign' });
+  assert.deepEqual(await rp.collect(order.orderRef), {
+    orderRef: order.orderRef,
+    status: 'pending',
+    hintCode: 'userSign',
+  });
   clock.t += 1;
-  assert.deepEqual(await rp.collect(order.orderRef), { orderRef: order.orderRef, status: 'failed', hintCode: 'expiredTransaction' });
+  assert.deepEqual(await rp.collect(order.orderRef), {
+    orderRef: order.orderRef,
+    status: 'failed',
+    hintCode: 'expiredTransaction',
+  });
   assert.deepEqual(sim.app.identify(order.orderRef), refusal('ended'));
 });
 
@@ -221,7 +289,10 @@ test('a timeout is dated to when it was due, not to when someone looked', async 
   const late = await rp.auth(authBody());
   clock.t += 1;
   await rejectsWith(rp.collect(order.orderRef), RpError, { errorCode: 'invalidParameters', details: /No such order/ });
-  assert.deepEqual(sim.orders().map((o) => o.orderRef), [late.orderRef]);
+  assert.deepEqual(
+    sim.orders().map((o) => o.orderRef),
+    [late.orderRef],
+  );
 });
 
 test('userCancel when the user cancels in the app (only once the app has the order)', async () => {
@@ -230,8 +301,17 @@ test('userCancel when the user cancels in the app (only once the app has the ord
   assert.deepEqual(sim.app.cancel(order.orderRef), refusal('not-picked-up'));
   assert.deepEqual(sim.app.identify(order.orderRef), refusal('not-picked-up'));
   sim.app.scan(shownQr(sim.orders()));
-  assert.deepEqual(sim.app.cancel(order.orderRef), { ok: true, orderRef: order.orderRef, status: 'failed', hintCode: 'userCancel' });
-  assert.deepEqual(await rp.collect(order.orderRef), { orderRef: order.orderRef, status: 'failed', hintCode: 'userCancel' });
+  assert.deepEqual(sim.app.cancel(order.orderRef), {
+    ok: true,
+    orderRef: order.orderRef,
+    status: 'failed',
+    hintCode: 'userCancel',
+  });
+  assert.deepEqual(await rp.collect(order.orderRef), {
+    orderRef: order.orderRef,
+    status: 'failed',
+    hintCode: 'userCancel',
+  });
   assert.deepEqual(sim.app.cancel('no-such-order'), refusal('unknown'));
 });
 
@@ -242,7 +322,11 @@ test('wrong security codes: still userSign, the third in a row → certificateEr
   const first = sim.app.wrongCode(order.orderRef);
   assert.ok(first.ok);
   assert.equal(first.wrongCodes, 1);
-  assert.deepEqual(await rp.collect(order.orderRef), { orderRef: order.orderRef, status: 'pending', hintCode: 'userSign' }, 'a wrong code ends `started`');
+  assert.deepEqual(
+    await rp.collect(order.orderRef),
+    { orderRef: order.orderRef, status: 'pending', hintCode: 'userSign' },
+    'a wrong code ends `started`',
+  );
   const second = sim.app.wrongCode(order.orderRef);
   assert.ok(second.ok);
   assert.equal(second.hintCode, 'userSign');
@@ -253,7 +337,11 @@ test('wrong security codes: still userSign, the third in a row → certificateEr
     status: 'failed',
     hintCode: 'certificateErr',
   });
-  assert.deepEqual(await rp.collect(order.orderRef), { orderRef: order.orderRef, status: 'failed', hintCode: 'certificateErr' });
+  assert.deepEqual(await rp.collect(order.orderRef), {
+    orderRef: order.orderRef,
+    status: 'failed',
+    hintCode: 'certificateErr',
+  });
 });
 
 test('without an orderRef the app acts on the newest order it holds; with none it says no-order', async () => {
@@ -296,9 +384,21 @@ test('a new order picked up by the same user cancels the earlier one (cancelled)
   const picked = sim.app.open({ autoStartToken: second.autoStartToken });
   assert.ok(picked.ok);
   assert.deepEqual(picked.replaced, [first.orderRef]);
-  assert.deepEqual(await rp.collect(first.orderRef), { orderRef: first.orderRef, status: 'failed', hintCode: 'cancelled' });
-  assert.deepEqual(await rp.collect(bystander.orderRef), { orderRef: bystander.orderRef, status: 'pending', hintCode: 'outstandingTransaction' });
-  assert.deepEqual(await rp.collect(second.orderRef), { orderRef: second.orderRef, status: 'pending', hintCode: 'started' });
+  assert.deepEqual(await rp.collect(first.orderRef), {
+    orderRef: first.orderRef,
+    status: 'failed',
+    hintCode: 'cancelled',
+  });
+  assert.deepEqual(await rp.collect(bystander.orderRef), {
+    orderRef: bystander.orderRef,
+    status: 'pending',
+    hintCode: 'outstandingTransaction',
+  });
+  assert.deepEqual(await rp.collect(second.orderRef), {
+    orderRef: second.orderRef,
+    status: 'pending',
+    hintCode: 'started',
+  });
 
   // An order restricted to another person cannot be picked up by this app.
   const other = await rp.auth(authBody({ requirement: { personalNumber: withCheckDigit('19900101123') } }));
@@ -317,14 +417,25 @@ test('collect windows: complete for 3 min, failed for 5 min, then invalidParamet
   clock.t += COMPLETE_KEPT_MS - 1;
   assert.equal((await rp.collect(done.orderRef)).status, 'complete', 'the final answer is there until the window ends');
   clock.t += 1;
-  assert.ok(sim.orders().every((o) => o.orderRef !== done.orderRef), 'gone from orders() after 3 min');
-  await rejectsWith(rp.collect(done.orderRef), RpError, { status: 400, errorCode: 'invalidParameters', details: /No such order/ });
+  assert.ok(
+    sim.orders().every((o) => o.orderRef !== done.orderRef),
+    'gone from orders() after 3 min',
+  );
+  await rejectsWith(rp.collect(done.orderRef), RpError, {
+    status: 400,
+    errorCode: 'invalidParameters',
+    details: /No such order/,
+  });
 
   clock.t = failedAt + FAILED_KEPT_MS - 1;
-  assert.deepEqual(await rp.collect(failed.orderRef), { orderRef: failed.orderRef, status: 'failed', hintCode: 'startFailed' });
+  assert.deepEqual(await rp.collect(failed.orderRef), {
+    orderRef: failed.orderRef,
+    status: 'failed',
+    hintCode: 'startFailed',
+  });
   clock.t += 1;
   await rejectsWith(rp.collect(failed.orderRef), RpError, { status: 400, errorCode: 'invalidParameters' });
-  await rejectsWith(rp.collect(expired.orderRef), RpError, { status: 400, errorCode: 'invalidParameters' }, );
+  await rejectsWith(rp.collect(expired.orderRef), RpError, { status: 400, errorCode: 'invalidParameters' });
   assert.deepEqual(sim.orders(), []);
 
   await rejectsWith(rp.collect(NOBODY), RpError, { errorCode: 'invalidParameters' });
@@ -336,24 +447,42 @@ test('cancel: {} for a pending order, then collect and a second cancel answer in
   const order = await rp.auth(authBody());
   assert.deepEqual(await rp.cancel(order.orderRef), {});
   await rejectsWith(rp.cancel(order.orderRef), RpError, { status: 400, errorCode: 'invalidParameters' });
-  await rejectsWith(rp.collect(order.orderRef), RpError, { status: 400, errorCode: 'invalidParameters', details: /No such order/ });
+  await rejectsWith(rp.collect(order.orderRef), RpError, {
+    status: 400,
+    errorCode: 'invalidParameters',
+    details: /No such order/,
+  });
   assert.deepEqual(sim.orders(), []);
 
   const finished = await rp.auth(authBody());
   sim.app.open({ autoStartToken: finished.autoStartToken });
   sim.app.identify(finished.orderRef);
-  await rejectsWith(rp.cancel(finished.orderRef), RpError, { status: 400, errorCode: 'invalidParameters', details: /complete/ });
+  await rejectsWith(rp.cancel(finished.orderRef), RpError, {
+    status: 400,
+    errorCode: 'invalidParameters',
+    details: /complete/,
+  });
   await rejectsWith(rp.cancel('unknown'), RpError, { errorCode: 'invalidParameters' });
 });
 
 test("orders(): the simulator's view, newest first, with what the RP sent and never the secret", async () => {
   const { rp, sim, clock } = await setup();
   const web = { referringDomain: 'shop.example', userAgent: 'Mozilla/5.0 (X11)', deviceIdentifier: 'abc' };
-  const a = await rp.sign(authBody({ userVisibleData: b64('Signera avtal nr 7'), returnUrl: 'https://shop.example/back', returnRisk: true, web }));
+  const a = await rp.sign(
+    authBody({
+      userVisibleData: b64('Signera avtal nr 7'),
+      returnUrl: 'https://shop.example/back',
+      returnRisk: true,
+      web,
+    }),
+  );
   clock.t += 10;
   const b = await rp.auth({ endUserIp: '2001:db8::5' });
   const list = sim.orders();
-  assert.deepEqual(list.map((o) => o.orderRef), [b.orderRef, a.orderRef]);
+  assert.deepEqual(
+    list.map((o) => o.orderRef),
+    [b.orderRef, a.orderRef],
+  );
   assert.deepEqual(list[1], {
     orderRef: a.orderRef,
     type: 'sign',
@@ -372,7 +501,13 @@ test("orders(): the simulator's view, newest first, with what the RP sent and ne
     rpCollects: [],
   });
   assert.deepEqual(
-    { endUserIp: list[0]?.endUserIp, returnUrl: list[0]?.returnUrl, returnRisk: list[0]?.returnRisk, web: list[0]?.web, type: list[0]?.type },
+    {
+      endUserIp: list[0]?.endUserIp,
+      returnUrl: list[0]?.returnUrl,
+      returnRisk: list[0]?.returnRisk,
+      web: list[0]?.web,
+      type: list[0]?.type,
+    },
     { endUserIp: '2001:db8::5', returnUrl: null, returnRisk: false, web: null, type: 'auth' },
   );
   assert.ok(!JSON.stringify(list).includes(a.qrStartSecret));
@@ -405,7 +540,9 @@ test('findLeaks: the qrStartSecret of an order, and the personal number or name 
   const pnr = DEMO_USER.personalNumber;
 
   assert.deepEqual(sim.app.findLeaks('{"status":"pending","qr":"bankid.x.0.abc"}'), []);
-  assert.deepEqual(sim.app.findLeaks(`{"secret":"${a.qrStartSecret}"}`), [{ orderRef: a.orderRef, field: 'qrStartSecret' }]);
+  assert.deepEqual(sim.app.findLeaks(`{"secret":"${a.qrStartSecret}"}`), [
+    { orderRef: a.orderRef, field: 'qrStartSecret' },
+  ]);
   const personal = sim.app.findLeaks(`<p>${DEMO_USER.name}, ${pnr.slice(2, 8)}-${pnr.slice(8)}</p>`);
   assert.deepEqual(personal, [
     { orderRef: b.orderRef, field: 'personalNumber' },

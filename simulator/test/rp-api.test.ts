@@ -27,7 +27,8 @@ test('mTLS: a client without a certificate cannot complete a request', async () 
   await assert.rejects(
     raw(new URL('auth', sim.url), { key: null, cert: null, headers: json, body: JSON.stringify(authBody()) }),
     // TLS 1.3: the server's "certificate required" alert; older stacks see the connection drop.
-    (error: NodeJS.ErrnoException) => /CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|ECONNRESET|EPIPE/.test(String(error.code)),
+    (error: NodeJS.ErrnoException) =>
+      /CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|ECONNRESET|EPIPE/.test(String(error.code)),
   );
   assert.equal(sim.orders().length, 0);
 });
@@ -35,7 +36,12 @@ test('mTLS: a client without a certificate cannot complete a request', async () 
 test('mTLS: a client certificate from another CA is refused', async () => {
   const { sim } = await setup();
   const other = otherCertificates();
-  const stranger = createRpClient({ url: sim.url, ca: sim.certificates.ca, key: other.clientKey, cert: other.clientCert });
+  const stranger = createRpClient({
+    url: sim.url,
+    ca: sim.certificates.ca,
+    key: other.clientKey,
+    cert: other.clientCert,
+  });
   onCleanup(() => stranger.close());
   await rejectsWith(stranger.auth(authBody()), RpNetworkError, { endpoint: 'auth' });
   assert.equal(sim.orders().length, 0);
@@ -46,7 +52,13 @@ test('mTLS: the RP client refuses a server whose certificate is not from the pin
   const other = otherCertificates();
   // This server accepts our client certificate but presents one from another CA.
   let requests = 0;
-  const book = createOrderBook({ now: Date.now, pickupTimeoutMs: 30_000, signTimeoutMs: 180_000, random: () => crypto.randomUUID(), user: DEMO_USER });
+  const book = createOrderBook({
+    now: Date.now,
+    pickupTimeoutMs: 30_000,
+    signTimeoutMs: 180_000,
+    random: () => crypto.randomUUID(),
+    user: DEMO_USER,
+  });
   const api = createRpApi(book);
   const impostor = serveRpApi(
     (request) => {
@@ -98,12 +110,19 @@ test("rp-client: a 200 that is not JSON is an RpNetworkError; an error without B
     { key: certs.serverKey, cert: certs.serverCert, ca: [certs.ca], requestCert: true, rejectUnauthorized: true },
     (req, res) => {
       req.resume();
-      if (String(req.url).endsWith('/auth')) res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>hello</html>');
+      if (String(req.url).endsWith('/auth'))
+        res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>hello</html>');
       else res.writeHead(502, { 'Content-Type': 'text/html' }).end('<html>bad gateway</html>');
     },
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onCleanup(() => new Promise((resolve) => { server.close(resolve); server.closeAllConnections(); }));
+  onCleanup(
+    () =>
+      new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections();
+      }),
+  );
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/rp/v6.0`;
   const rp = createRpClient({ url, ca: certs.ca, key: certs.clientKey, cert: certs.clientCert });
   onCleanup(() => rp.close());
@@ -145,7 +164,9 @@ test('QR: the test vectors of BANKID-REFERENCE §5.1 hold', () => {
 
 test('auth and sign answer {orderRef, autoStartToken, qrStartToken, qrStartSecret} as UUIDs', async () => {
   const { rp } = await setup();
-  const auth = await rp.auth(authBody({ userVisibleData: b64('Logga in på **Exempel**'), userVisibleDataFormat: 'simpleMarkdownV1' }));
+  const auth = await rp.auth(
+    authBody({ userVisibleData: b64('Logga in på **Exempel**'), userVisibleDataFormat: 'simpleMarkdownV1' }),
+  );
   assert.deepEqual(Object.keys(auth).sort(), ['autoStartToken', 'orderRef', 'qrStartSecret', 'qrStartToken']);
   for (const value of Object.values(auth)) assert.match(value, UUID);
   assert.equal(new Set(Object.values(auth)).size, 4);
@@ -241,7 +262,11 @@ test('returnUrl: https, http and app schemes up to 512 characters; javascript:, 
     '',
   ];
   for (const returnUrl of refused) {
-    await rejectsWith(rp.auth(authBody({ returnUrl })), RpError, { status: 400, errorCode: 'invalidParameters', details: /returnUrl/ });
+    await rejectsWith(rp.auth(authBody({ returnUrl })), RpError, {
+      status: 400,
+      errorCode: 'invalidParameters',
+      details: /returnUrl/,
+    });
   }
 });
 
@@ -254,7 +279,10 @@ test('HTTP: 405 for GET (with Allow), 415 without JSON, 404 for other paths, 400
   assert.equal(get.body?.['errorCode'], 'methodNotAllowed');
   assert.equal(typeof get.body?.['details'], 'string');
 
-  const text = await raw(new URL('auth', sim.url), { headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify(authBody()) });
+  const text = await raw(new URL('auth', sim.url), {
+    headers: { 'Content-Type': 'text/plain' },
+    body: JSON.stringify(authBody()),
+  });
   assert.equal(text.status, 415);
   assert.deepEqual(Object.keys(text.body ?? {}), ['errorCode', 'details']);
   assert.equal(text.body?.['errorCode'], 'unsupportedMediaType');
@@ -298,7 +326,12 @@ test('inject: maintenance 503, internalError 500, tooManyRequests 429 with RateL
   const { rp, sim } = await setup();
 
   sim.inject({ error: 'maintenance' });
-  await rejectsWith(rp.auth(authBody()), RpError, { status: 503, errorCode: 'maintenance', details: /maintenance/, retryAfterMs: null });
+  await rejectsWith(rp.auth(authBody()), RpError, {
+    status: 503,
+    errorCode: 'maintenance',
+    details: /maintenance/,
+    retryAfterMs: null,
+  });
   await rejectsWith(rp.collect('x'), RpError, { status: 503, errorCode: 'maintenance' });
 
   sim.inject({ error: 'internalError' });
@@ -315,7 +348,12 @@ test('inject: maintenance 503, internalError 500, tooManyRequests 429 with RateL
   await rejectsWith(rp.cancel('x'), RpError, { status: 429, errorCode: 'tooManyRequests', retryAfterMs: 2000 });
 
   assert.equal(sim.inject({ error: null, delayMs: 0 }).error, null);
-  assert.deepEqual(sim.injection(), { error: null, delayMs: 0, endpoints: ['auth', 'sign', 'collect', 'cancel'], count: Infinity });
+  assert.deepEqual(sim.injection(), {
+    error: null,
+    delayMs: 0,
+    endpoints: ['auth', 'sign', 'collect', 'cancel'],
+    count: Infinity,
+  });
   assert.match((await rp.auth(authBody())).orderRef, UUID);
 });
 

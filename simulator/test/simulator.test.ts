@@ -31,7 +31,12 @@ test('without certDir: a private temp folder with the certificates, removed by c
   assert.deepEqual(Object.keys(files).sort(), ['ca', 'clientCert', 'clientKey', 'clientPfx']);
   assert.equal(fs.readFileSync(files.ca, 'utf8'), sim.certificates.ca);
   assert.ok(fs.readFileSync(files.clientPfx).equals(sim.certificates.clientPfx));
-  assert.deepEqual(sim.rpClientOptions, { url: sim.url, pfx: sim.certificates.clientPfx, passphrase: 'qwerty123', ca: sim.certificates.ca });
+  assert.deepEqual(sim.rpClientOptions, {
+    url: sim.url,
+    pfx: sim.certificates.clientPfx,
+    passphrase: 'qwerty123',
+    ca: sim.certificates.ca,
+  });
   assert.match(sim.url, /^https:\/\/127\.0\.0\.1:\d+\/rp\/v6\.0\/$/);
 
   const rp = createRpClient(sim.rpClientOptions);
@@ -87,7 +92,16 @@ test('port and appPort: used as given; bad numbers and timeouts are TypeErrors',
   assert.equal(new URL(sim.url).port, String(port));
   assert.equal(new URL(sim.appUrl).port, String(appPort));
 
-  for (const options of [{ port: -1 }, { port: 65536 }, { port: 1.5 }, { appPort: -1 }, { pickupTimeoutMs: 0 }, { signTimeoutMs: -5 }, { now: 5 }, { certDir: '' }]) {
+  for (const options of [
+    { port: -1 },
+    { port: 65536 },
+    { port: 1.5 },
+    { appPort: -1 },
+    { pickupTimeoutMs: 0 },
+    { signTimeoutMs: -5 },
+    { now: 5 },
+    { certDir: '' },
+  ]) {
     await assert.rejects(startSimulator({ certDir, ...options } as never), TypeError, JSON.stringify(options));
   }
 });
