@@ -161,19 +161,13 @@ function createSet(dir: string): CertificateSet {
     makeCa(at('ca.key'), at(FILES.ca));
     makeLeaf(work, 'server', '/CN=localhost', SERVER_EXTENSIONS);
     makeLeaf(work, 'client', '/O=bankid-login simulator/CN=Simulated RP', CLIENT_EXTENSIONS);
+    // prettier-ignore
     openssl([
-      'pkcs12',
-      '-export',
-      '-inkey',
-      at(FILES.clientKey),
-      '-in',
-      at(FILES.clientCert),
-      '-name',
-      'bankid-login simulator RP',
-      '-passout',
-      `pass:${CLIENT_PFX_PASSPHRASE}`,
-      '-out',
-      at(FILES.clientPfx),
+      'pkcs12', '-export',
+      '-inkey', at(FILES.clientKey), '-in', at(FILES.clientCert),
+      '-name', 'bankid-login simulator RP',
+      '-passout', `pass:${CLIENT_PFX_PASSPHRASE}`,
+      '-out', at(FILES.clientPfx),
     ]);
     fs.rmSync(at('ca.key'), { force: true });
 
@@ -189,31 +183,18 @@ function createSet(dir: string): CertificateSet {
 
 /** A self-signed CA certificate with a fresh P-256 key. */
 function makeCa(keyFile: string, certFile: string): void {
+  // A random name: two sets never look alike, so the wrong ca.pem is easy to spot.
+  const subject = `/O=bankid-login simulator/CN=bankid-login simulator CA ${randomBytes(4).toString('hex')}`;
+  // prettier-ignore
   openssl([
-    'req',
-    '-x509',
-    '-new',
-    '-nodes',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-keyout',
-    keyFile,
-    '-out',
-    certFile,
-    '-days',
-    String(CA_DAYS),
-    '-sha256',
-    // A random name: two sets never look alike, so the wrong ca.pem is easy to spot.
-    '-subj',
-    `/O=bankid-login simulator/CN=bankid-login simulator CA ${randomBytes(4).toString('hex')}`,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE,pathlen:0',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-    '-addext',
-    'subjectKeyIdentifier=hash',
+    'req', '-x509', '-new', '-nodes',
+    '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+    '-keyout', keyFile, '-out', certFile,
+    '-days', String(CA_DAYS), '-sha256',
+    '-subj', subject,
+    '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0',
+    '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    '-addext', 'subjectKeyIdentifier=hash',
   ]);
 }
 
@@ -221,42 +202,24 @@ function makeCa(keyFile: string, certFile: string): void {
 function makeLeaf(work: string, name: string, subject: string, extensions: string): void {
   const at = (file: string): string => path.join(work, file);
   fs.writeFileSync(at(`${name}.ext`), `${extensions}\n`, { mode: 0o600 });
+  // A random serial: two sets made by racing processes never share one.
+  const hex = randomBytes(16).toString('hex');
+  const serial = `0x${hex.replace(/^[89a-f]/, '1')}`;
+  // prettier-ignore
   openssl([
-    'req',
-    '-new',
-    '-nodes',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-keyout',
-    at(`${name}.key`),
-    '-out',
-    at(`${name}.csr`),
-    '-subj',
-    subject,
+    'req', '-new', '-nodes',
+    '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+    '-keyout', at(`${name}.key`), '-out', at(`${name}.csr`),
+    '-subj', subject,
   ]);
+  // prettier-ignore
   openssl([
-    'x509',
-    '-req',
-    '-in',
-    at(`${name}.csr`),
-    '-CA',
-    at(FILES.ca),
-    '-CAkey',
-    at('ca.key'),
-    // A random serial: two sets made by racing processes never share one.
-    '-set_serial',
-    `0x${randomBytes(16)
-      .toString('hex')
-      .replace(/^[89a-f]/, '1')}`,
-    '-days',
-    String(LEAF_DAYS),
-    '-sha256',
-    '-extfile',
-    at(`${name}.ext`),
-    '-out',
-    at(`${name}.pem`),
+    'x509', '-req', '-in', at(`${name}.csr`),
+    '-CA', at(FILES.ca), '-CAkey', at('ca.key'),
+    '-set_serial', serial,
+    '-days', String(LEAF_DAYS), '-sha256',
+    '-extfile', at(`${name}.ext`),
+    '-out', at(`${name}.pem`),
   ]);
 }
 

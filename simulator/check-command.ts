@@ -2,9 +2,8 @@
 // bankid-login-check: checks a host backend of CONTRACT §4, in any language, against the
 // simulator. One line per check, then "N passed, N failed"; exit code 1 when a check failed.
 
-import fs from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { isProgram } from './program.js';
 import { checkBackend, type CheckResult } from './checker.js';
 
 export const CHECK_USAGE = `Usage: bankid-login-check --api URL --simulator URL [options]
@@ -90,16 +89,6 @@ export async function runCheckCommand(argv: string[], io: CheckIo): Promise<numb
   return failed === 0 ? 0 : 1;
 }
 
-function isMain(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return pathToFileURL(fs.realpathSync(script)).href === import.meta.url;
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isProgram(import.meta.url)) {
   process.exitCode = await runCheckCommand(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
 }

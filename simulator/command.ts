@@ -4,8 +4,8 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { isProgram } from './program.js';
 import { startSimulator, type Simulator } from './index.js';
 
 const DEFAULT_PORT = 9443;
@@ -193,18 +193,7 @@ export async function runSimulatorCommand(argv: readonly string[], io: CommandIo
   };
 }
 
-/** True when this file is the program node was started with (also through npm's bin link). */
-function isMain(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return pathToFileURL(fs.realpathSync(script)).href === import.meta.url;
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isProgram(import.meta.url)) {
   // The handlers go in before anything is printed: a signal that comes the moment the URLs
   // appear must still stop the simulator cleanly. Once: a second Ctrl-C ends the process.
   let run: CommandRun | null = null;

@@ -8,6 +8,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { HttpError, invalidParameters } from '../server/http.js';
 import { qrAuthCode, qrPayload } from '../server/qr-payload.js';
+import type { OrderStarted } from '../server/rp-client.js';
 import type { OrderType, StartOptions } from './requests.js';
 import type { SimulatedUser } from './user.js';
 
@@ -107,14 +108,6 @@ export interface OrderView {
   collected: boolean;
   /** The now() times of the RP's collect calls for this order, the last 50. */
   rpCollects: number[];
-}
-
-/** BankID's answer to auth and sign. */
-export interface OrderStarted {
-  orderRef: string;
-  autoStartToken: string;
-  qrStartToken: string;
-  qrStartSecret: string;
 }
 
 /** What collect returns once the user has identified (BANKID-REFERENCE §1.5). */
