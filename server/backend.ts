@@ -15,17 +15,17 @@
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { canonicalIp, forwardedEntry, ipFamily, originOf, plainIp, rateKeys } from './client-address.js';
 import {
-  SESSION_NAME,
-  cookieNames,
-  deriveKeys,
-  readCookies,
-  seal,
-  setCookieLine,
-  unseal,
-  type CookieNames,
-} from './cookies.js';
+  addressMatcher,
+  canonicalIp,
+  forwardedEntry,
+  ipFamily,
+  originOf,
+  plainIp,
+  rateKeys,
+  withoutPort,
+} from './client-address.js';
+import { cookieNames, deriveKeys, readCookies, seal, setCookieLine, unseal, type CookieNames } from './cookies.js';
 import {
   HttpError,
   errorResponse,
@@ -158,14 +158,21 @@ export interface BankIdBackendOptions {
   /** Complete orders that BankID rates `risk: 'high'`; default false (they fail with hint highRisk). */
   acceptHighRisk?: boolean;
   /**
-   * A this-device order completed by an app at another address of the same family:
-   * 'refuse' (default; hint deviceMismatch) or 'flag' (onComplete decides, deviceIpMatches false).
+   * A this-device order completed by an app at another address than the browser's:
+   * 'refuse' (default): of the same family → failed deviceMismatch; IPv4 against IPv6 →
+   * onComplete decides (deviceIpMatches null). 'strict': both are refused. 'flag': onComplete
+   * decides every case.
    */
-  deviceAddressCheck?: 'refuse' | 'flag';
+  deviceAddressCheck?: 'refuse' | 'strict' | 'flag';
   /** Send completionData to the browser too; default false (the demo turns it on). */
   exposeCompletionData?: boolean;
-  /** Believe X-Forwarded-For/-Proto/-Host: true = one proxy, a number = that many; default false. */
-  trustProxy?: boolean | number;
+  /**
+   * Believe X-Forwarded-For/-Proto/-Host: true = one proxy, a number = that many; or
+   * `{ hops?, from }` to believe them only from these proxy addresses or networks
+   * (e.g. `['10.0.0.0/8']`), which is what to use when the app can be reached around the proxies.
+   * Default false.
+   */
+  trustProxy?: boolean | number | { hops?: number; from: readonly string[] };
   /** Per-client and per-fleet limits; `false` turns them off (benchmarks only). */
   rateLimits?: Partial<RateLimits> | false;
   /** Ask BankID about an order at most this often; default 2000 ms, at least 1000. */
@@ -406,12 +413,29 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
         'without it the Host header would decide which origin is trusted',
     );
   }
-  const proxyHops = trustProxy === true ? 1 : trustProxy === false ? 0 : trustProxy;
-  if (!(Number.isInteger(proxyHops) && proxyHops >= 0)) {
-    throw new TypeError('createBankIdBackend: trustProxy must be true, false or the number of trusted proxies');
+  const proxy = typeof trustProxy === 'object' && trustProxy !== null ? trustProxy : null;
+  const proxyHops: number = proxy
+    ? (proxy.hops ?? 1)
+    : typeof trustProxy === 'number'
+      ? trustProxy
+      : trustProxy
+        ? 1
+        : 0;
+  if (!(Number.isInteger(proxyHops) && proxyHops >= 0) || (proxy && !Array.isArray(proxy.from))) {
+    throw new TypeError(
+      'createBankIdBackend: trustProxy must be true, false, the number of trusted proxies, or {hops?, from: [addresses]}',
+    );
   }
-  if (deviceAddressCheck !== 'refuse' && deviceAddressCheck !== 'flag') {
-    throw new TypeError("createBankIdBackend: deviceAddressCheck must be 'refuse' or 'flag'");
+  let isTrustedProxy: (address: string | undefined) => boolean = () => true;
+  if (proxy) {
+    try {
+      isTrustedProxy = addressMatcher(proxy.from);
+    } catch (error) {
+      throw new TypeError(`createBankIdBackend: trustProxy.from: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  if (!['refuse', 'strict', 'flag'].includes(deviceAddressCheck)) {
+    throw new TypeError("createBankIdBackend: deviceAddressCheck must be 'refuse', 'strict' or 'flag'");
   }
   if (!(Number.isFinite(collectEveryMs) && collectEveryMs >= 1000)) {
     throw new TypeError(
@@ -436,25 +460,38 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
 
   // --- the caller ------------------------------------------------------------------------
 
-  function callerOf(request: Request, connection: ConnectionInfo): Caller {
-    const forwarded = (name: string): string | null => forwardedEntry(request.headers.get(name), proxyHops);
-    const url = new URL(request.url);
+  /** The X-Forwarded-* entry to believe, if the request came through the trusted proxies. */
+  function forwardedOf(headers: Headers, connection: ConnectionInfo): (name: string) => string | null {
+    const trusted = proxyHops > 0 && isTrustedProxy(connection.clientAddress);
+    return (name) => (trusted ? forwardedEntry(headers.get(name), proxyHops) : null);
+  }
+
+  /** Is the page the user sees on HTTPS? publicOrigin says; else the request (and a trusted proxy). */
+  function schemeOf(url: URL, forwarded: (name: string) => string | null): 'http' | 'https' {
+    if (siteOrigin) return siteOrigin.startsWith('https:') ? 'https' : 'http';
     const proto = forwarded('x-forwarded-proto')?.toLowerCase();
-    const scheme = proto === 'https' || proto === 'http' ? proto : url.protocol.slice(0, -1);
+    if (proto === 'https' || proto === 'http') return proto;
+    return url.protocol === 'https:' ? 'https' : 'http';
+  }
+
+  function callerOf(request: Request, connection: ConnectionInfo): Caller {
+    const forwarded = forwardedOf(request.headers, connection);
+    const url = new URL(request.url);
+    const scheme = schemeOf(url, forwarded);
     let origin = siteOrigin;
     if (origin === null) {
       const host = forwarded('x-forwarded-host') ?? url.host;
       origin = /^[A-Za-z0-9.:[\]-]+$/.test(host) ? originOf(`${scheme}://${host}`) : null;
     }
     const proxied = forwarded('x-forwarded-for');
-    const candidates = [proxied === null ? '' : plainIp(proxied), plainIp(connection.clientAddress ?? '')];
+    const candidates = [proxied === null ? '' : plainIp(withoutPort(proxied)), plainIp(connection.clientAddress ?? '')];
     const address = candidates.find((ip) => ipFamily(ip) !== 0);
     if (address === undefined) {
       throw new Error(
         'no client address: call backend.fetch(request, { clientAddress }) with the socket address, or set trustProxy',
       );
     }
-    const https = siteOrigin ? siteOrigin.startsWith('https:') : scheme === 'https';
+    const https = scheme === 'https';
     const names = cookieNames(https);
     const cookies = readCookies(
       request.headers.get('cookie'),
@@ -545,26 +582,23 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
       'Retry-After': String(Math.max(1, Math.ceil(waitMs / SECOND))),
     });
 
-  /** 429 unless the caller (and, for starts, its network) has a token left. */
+  /**
+   * 429 unless the caller and its network (an IPv6 /48 gets four times a client's room) have a
+   * token left, and, for a call that makes BankID work (start, cancel), the fleet too. Collects
+   * are paced per order instead, so a flood of starts or cancels can never stall a login in progress.
+   */
   async function checkRate(kind: 'start' | 'poll', caller: Caller, withBankIdCall: boolean): Promise<void> {
     if (!limits) return;
+    const rule = limits[kind];
     const keys = rateKeys(caller.address);
-    const buckets: TokenBucket[] = [{ key: `${kind}:${keys.user}`, ...limits[kind] }];
-    if (kind === 'start' && keys.network) {
-      buckets.push({
-        key: `start:${keys.network}`,
-        burst: limits.start.burst * 4,
-        perMinute: limits.start.perMinute * 4,
-      });
+    const buckets: TokenBucket[] = [{ key: `${kind}:${keys.user}`, ...rule }];
+    if (keys.network) {
+      buckets.push({ key: `${kind}:${keys.network}`, burst: rule.burst * 4, perMinute: rule.perMinute * 4 });
     }
     if (withBankIdCall) buckets.push({ key: 'bankid', ...limits.bankIdCalls });
     const waitMs = await store.takeTokens(buckets);
     if (waitMs > 0) throw tooMany(waitMs);
   }
-
-  /** True when the fleet may call BankID once more. */
-  const mayCallBankId = async (): Promise<boolean> =>
-    !limits || (await store.takeTokens([{ key: 'bankid', ...limits.bankIdCalls }])) === 0;
 
   // --- answers ---------------------------------------------------------------------------
 
@@ -689,7 +723,7 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
     const { turn, last } = await store.collectTurn(orderRef, collectEveryMs);
     if (last === ENDED) throw ended();
     const lastHint = last === null || last === '' ? null : last;
-    if (!turn || !(await mayCallBankId())) return pendingAnswer(state, lastHint, now());
+    if (!turn) return pendingAnswer(state, lastHint, now());
 
     let result: unknown;
     try {
@@ -743,7 +777,11 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
       : known.some((address) => ipFamily(address) === ipFamily(device) && ipFamily(device) !== 0)
         ? false
         : null;
-    if (flow === 'this-device' && deviceIpMatches === false && deviceAddressCheck === 'refuse') {
+    const refused =
+      deviceAddressCheck === 'strict'
+        ? deviceIpMatches !== true
+        : deviceAddressCheck === 'refuse' && deviceIpMatches === false;
+    if (flow === 'this-device' && refused) {
       log(
         `bankid-login: collect: a this-device order was completed by an app at another address than the ` +
           'browser that started it → failed deviceMismatch (a forwarded autostart link?)',
@@ -756,6 +794,9 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
     }
 
     let extra: unknown;
+    // The hook's headers (its login cookie) go out only if it finishes: a hook that threw half-way
+    // must not log anyone in.
+    const headers = new Headers();
     if (onComplete) {
       const completion: Completion = {
         orderRef,
@@ -767,7 +808,7 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
         clientAddress: caller.address,
       };
       try {
-        extra = await onComplete(completion, request, { headers: reply.headers, ...(node ? { node } : {}) });
+        extra = await onComplete(completion, request, { headers, ...(node ? { node } : {}) });
       } catch (error) {
         // The order is used up at BankID either way; the user starts again.
         log(
@@ -776,6 +817,10 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
         return failed('internalError');
       }
     }
+    headers.forEach((value, name) => {
+      if (name !== 'set-cookie') reply.headers.set(name, value);
+    });
+    for (const line of headers.getSetCookie()) reply.headers.append('Set-Cookie', line);
     const answer: Record<string, unknown> = extra !== null && typeof extra === 'object' ? { ...extra } : {};
     Object.assign(answer, { orderRef, status: 'complete' });
     if (exposeCompletionData) answer['completionData'] = completionData;
@@ -786,6 +831,11 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
     const orderRef = requireOrderRef(body);
     const { name } = findOrder(caller, orderRef);
     await checkRate('poll', caller, true);
+    // One cancel per order reaches BankID: replaying the request cannot spend BankID's budget.
+    if (!(await store.claimOnce(`cancel:${orderRef}`, ORDER_TTL_MS))) {
+      reply.cookies.push(expiredCookie(caller, name));
+      throw noSuchOrder();
+    }
     try {
       await rp.cancel(orderRef);
     } catch (error) {
@@ -841,22 +891,31 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
   }
 
   function verifyReturn(request: Request | IncomingMessage): boolean {
-    const isFetch = typeof (request as Request).headers?.get === 'function';
-    const url = isFetch ? (request as Request).url : ((request as IncomingMessage).url ?? '/');
-    const cookieHeader = isFetch
-      ? (request as Request).headers.get('cookie')
-      : ((request as IncomingMessage).headers.cookie ?? null);
-    let nonce: string | null;
+    let url: URL;
+    let headers: Headers;
+    let connection: ConnectionInfo;
     try {
-      nonce = new URL(url, 'http://return.invalid').searchParams.get(RETURN_NONCE_PARAM);
+      if (request instanceof Request) {
+        ({ url, headers } = { url: new URL(request.url), headers: request.headers });
+        connection = {};
+      } else {
+        const encrypted = (request.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
+        url = new URL(request.url ?? '/', `${encrypted ? 'https' : 'http'}://return.invalid`);
+        headers = new Headers();
+        for (const [name, value] of Object.entries(request.headers)) {
+          if (typeof value === 'string') headers.set(name, value);
+        }
+        connection = { clientAddress: request.socket?.remoteAddress };
+      }
     } catch {
       return false;
     }
+    const nonce = url.searchParams.get(RETURN_NONCE_PARAM);
     if (!nonce) return false;
-    const sessions = readCookies(cookieHeader, (name) => name === `__Host-${SESSION_NAME}` || name === SESSION_NAME);
-    return [...sessions.values()]
-      .flat()
-      .some((sid) => SESSION_ID.test(sid) && sameText(nonce, returnNonce(nonceKey, sid)));
+    // The same cookie name as the endpoints use: on HTTPS only the __Host- one, which nobody can plant.
+    const { session } = cookieNames(schemeOf(url, forwardedOf(headers, connection)) === 'https');
+    const sessions = readCookies(headers.get('cookie'), (name) => name === session).get(session) ?? [];
+    return sessions.some((sid) => SESSION_ID.test(sid) && sameText(nonce, returnNonce(nonceKey, sid)));
   }
 
   return {

@@ -65,3 +65,49 @@ export function originOf(url: string): string | null {
     return null;
   }
 }
+
+/**
+ * An X-Forwarded-For entry as some proxies write it, with a port (`198.51.100.7:5678`,
+ * `[2001:db8::1]:443`), as the bare address; anything else as it is.
+ */
+export function withoutPort(entry: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(entry);
+  if (bracketed) return bracketed[1] as string;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(entry);
+  return v4 ? (v4[1] as string) : entry;
+}
+
+/** An address as a number and its bit length, for prefix comparison. */
+function addressBits(address: string): { value: bigint; bits: 32 | 128 } | null {
+  const ip = canonicalIp(address);
+  const family = isIP(ip);
+  if (family === 4) {
+    const value = ip.split('.').reduce((sum, part) => (sum << 8n) + BigInt(Number(part)), 0n);
+    return { value, bits: 32 };
+  }
+  if (family !== 6 || ip.includes('%') || ip.includes('.')) return null;
+  return { value: ipv6Groups(ip).reduce((sum, group) => (sum << 16n) + BigInt(parseInt(group, 16)), 0n), bits: 128 };
+}
+
+/**
+ * A test for "is this address one of these": each entry an address ("10.0.0.7") or a network
+ * ("10.0.0.0/8", "2001:db8::/32"). A TypeError names an entry that is neither.
+ */
+export function addressMatcher(entries: readonly string[]): (address: string | undefined) => boolean {
+  const networks = entries.map((entry) => {
+    const [base = '', length] = entry.split('/');
+    const parsed = addressBits(base);
+    const prefix = length === undefined ? parsed?.bits : Number(length);
+    if (!parsed || prefix === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > parsed.bits) {
+      throw new TypeError(`not an IP address or network: ${JSON.stringify(entry)}`);
+    }
+    const shift = BigInt(parsed.bits - prefix);
+    return { bits: parsed.bits, shift, value: parsed.value >> shift };
+  });
+  return (address) => {
+    const parsed = address === undefined ? null : addressBits(address);
+    return (
+      parsed !== null && networks.some((net) => net.bits === parsed.bits && parsed.value >> net.shift === net.value)
+    );
+  };
+}

@@ -12,8 +12,8 @@ const MAX_VALUES_PER_NAME = 4;
 const MAX_VALUES_READ = 16;
 const MAX_VALUE_LENGTH = 4096;
 
-export const SESSION_NAME = 'bankid-session';
-export const DEVICE_NAME = 'bankid-device';
+const SESSION_NAME = 'bankid-session';
+const DEVICE_NAME = 'bankid-device';
 const ORDER_PREFIX = 'bankid-order-';
 const ORDER_NAME = /^bankid-order-[0-9a-f]{10}$/;
 

@@ -64,12 +64,24 @@ local turn = redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1])
 return { turn and 1 or 0, last or '' }
 `;
 
+/** KEYS: the record key. ARGV: the record, its ttl. A final record ('!…') is never replaced. */
+const RECORD_COLLECT = `
+local current = redis.call('GET', KEYS[1])
+if current and string.sub(current, 1, 1) == '!' then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+
 interface Script {
   text: string;
   sha: string;
 }
 const script = (text: string): Script => ({ text, sha: createHash('sha1').update(text).digest('hex') });
-const SCRIPTS = { takeTokens: script(TAKE_TOKENS), collectTurn: script(COLLECT_TURN) };
+const SCRIPTS = {
+  takeTokens: script(TAKE_TOKENS),
+  collectTurn: script(COLLECT_TURN),
+  recordCollect: script(RECORD_COLLECT),
+};
 
 /** How long a request waits for a Redis connection before it fails. */
 const CONNECT_WAIT_MS = 2000;
@@ -177,7 +189,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       return { turn: Number(answer[0]) === 1, last: last === '' ? null : last };
     },
     async recordCollect(orderRef, last, ttlMs) {
-      await command(['SET', key('collect', orderRef), last, 'PX', String(Math.ceil(ttlMs))]);
+      await run(SCRIPTS.recordCollect, [key('collect', orderRef)], [last, String(Math.ceil(ttlMs))]);
     },
     async close() {
       if (owned?.isOpen) await owned.close();

@@ -34,7 +34,11 @@ export interface BankIdStore {
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
   /** Gives the turn to one caller per `everyMs` for this order, with what was recorded last. */
   collectTurn(orderRef: string, everyMs: number): Promise<CollectTurn>;
-  /** Records what BankID said about the order, for the callers whose turn it is not. */
+  /**
+   * Records what BankID said about the order, for the callers whose turn it is not. A record that
+   * starts with '!' is final (the order has ended): a later record never replaces it, so a slow
+   * answer that comes in after the end cannot bring the order back.
+   */
   recordCollect(orderRef: string, last: string, ttlMs: number): Promise<void>;
 }
 
@@ -120,6 +124,7 @@ export function createMemoryStore({ now = Date.now, maxEntries = 100_000 }: Memo
     async recordCollect(orderRef, last, ttlMs) {
       const t = now();
       const record = collects.get(orderRef);
+      if (record && record.until > t && record.last?.startsWith('!')) return;
       collects.set(orderRef, { turnUntil: record?.turnUntil ?? t, last, until: t + ttlMs });
     },
   };

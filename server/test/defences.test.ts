@@ -440,3 +440,112 @@ describe('cookie attributes', () => {
     assert.equal(cookies.get('bankid-session')?.attributes.get('max-age'), '600');
   });
 });
+
+describe('found in review: replays, proxies, planted return cookies, half-done logins, late answers', () => {
+  test('a replayed cancel reaches BankID once; the replays get 400 and spend nothing', async () => {
+    const { browser, backend, bankid } = setup();
+    const orderRef = await startedOrder(browser);
+    const cookies = browser.cookieHeader();
+    const statuses: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const attacker = new Browser(backend, `2001:db8:${i.toString(16)}:1::1`);
+      statuses.push((await attacker.post(`${API}/cancel`, { orderRef }, { headers: { Cookie: cookies } })).status);
+    }
+    assert.equal(bankid.count('cancel'), 1);
+    assert.deepEqual([...new Set(statuses)], [200, 400]);
+    assert.equal(statuses.filter((s) => s === 200).length, 1);
+  });
+
+  test("when starts have used up the fleet's BankID budget, a login in progress is still collected from BankID", async () => {
+    const { browser, backend, bankid, advance } = setup({ rateLimits: { bankIdCalls: { burst: 3, perMinute: 1 } } });
+    const orderRef = await startedOrder(browser);
+    for (let i = 0; i < 5; i++) await new Browser(backend, `198.51.100.${i + 1}`).start();
+    assert.equal((await new Browser(backend, '198.51.100.99').start()).status, 429, 'the budget is spent');
+    bankid.queue('collect', (ref: unknown) => ({
+      orderRef: ref,
+      status: 'complete',
+      completionData: completionData(),
+    }));
+    advance(2000);
+    assert.equal((await browser.collect(orderRef)).json['status'], 'complete');
+  });
+
+  test('collect and cancel from one IPv6 /48: 40 at once in all, whatever the /64', async () => {
+    const { browser, backend } = setup();
+    const orderRef = await startedOrder(browser);
+    const cookies = browser.cookieHeader();
+    const statuses: number[] = [];
+    for (let i = 0; i < 42; i++) {
+      const poller = new Browser(backend, `2001:db8:7:${i.toString(16)}::1`);
+      statuses.push((await poller.post(`${API}/collect`, { orderRef }, { headers: { Cookie: cookies } })).status);
+    }
+    assert.equal(statuses.filter((s) => s === 200).length, 40);
+    assert.equal(statuses.at(-1), 429);
+  });
+
+  test("deviceAddressCheck 'strict' also refuses a this-device completion it cannot compare (IPv6 browser, IPv4 app)", async () => {
+    const { backend, bankid } = setup({ deviceAddressCheck: 'strict' });
+    const v6 = new Browser(backend, '2001:db8::66');
+    const orderRef = await startedOrder(v6, 'this-device');
+    bankid.queue('collect', (ref: unknown) => ({
+      orderRef: ref,
+      status: 'complete',
+      completionData: completionData({ device: { ipAddress: '203.0.113.50' } }),
+    }));
+    assert.deepEqual((await v6.collect(orderRef)).json, { orderRef, status: 'failed', hintCode: 'deviceMismatch' });
+  });
+
+  test('trustProxy {from}: X-Forwarded-For counts only when the socket is one of the proxies; a port in it is dropped', async () => {
+    const { backend, bankid } = setup({ trustProxy: { from: ['10.0.0.0/8', 'fd00::/8'] } });
+    const headers = { 'X-Forwarded-For': '192.0.2.10:5678' };
+    await new Browser(backend, '10.1.2.3').post(`${API}/auth`, { flow: 'other-device' }, { headers });
+    assert.equal(bankid.last('auth')['endUserIp'], '192.0.2.10', 'through the proxy');
+    await new Browser(backend, '203.0.113.66').post(`${API}/auth`, { flow: 'other-device' }, { headers });
+    assert.equal(bankid.last('auth')['endUserIp'], '203.0.113.66', 'around the proxy: the socket address');
+    await new Browser(backend, 'fd00::5').post(
+      `${API}/auth`,
+      { flow: 'other-device' },
+      {
+        headers: { 'X-Forwarded-For': '[2001:db8::7]:443' },
+      },
+    );
+    assert.equal(bankid.last('auth')['endUserIp'], '2001:db8::7');
+    assert.throws(() => setup({ trustProxy: { from: ['10.0.0.0/33'] } }), /trustProxy\.from/);
+  });
+
+  test('verifyReturn on HTTPS believes only the __Host- session cookie, never a planted bare one', async () => {
+    const { backend, bankid } = setup({ publicOrigin: 'https://shop.example' });
+    const attacker = new Browser(backend, '127.0.0.1', 'https://shop.example');
+    await attacker.start('this-device', { returnUrl: 'https://shop.example/login' });
+    const returnUrl = bankid.last('auth')['returnUrl'] as string;
+    const sid = attacker.jar.get('__Host-bankid-session');
+    const back = (cookie: string) => backend.verifyReturn(new Request(returnUrl, { headers: { Cookie: cookie } }));
+    assert.equal(back(`bankid-session=${sid}`), false, 'planted from a sibling domain or over HTTP');
+    assert.equal(back(`__Host-bankid-session=${sid}`), true);
+  });
+
+  test('onComplete that throws after setting its login cookie: the cookie is not sent', async () => {
+    const { browser, bankid } = setup({
+      onComplete: (_completion, _request, reply) => {
+        reply.headers.append('Set-Cookie', 'shop-session=LOGGED-IN; Path=/; HttpOnly');
+        throw new Error('audit log unavailable');
+      },
+    });
+    const orderRef = await startedOrder(browser);
+    bankid.queue('collect', (ref: unknown) => ({
+      orderRef: ref,
+      status: 'complete',
+      completionData: completionData(),
+    }));
+    const answer = await browser.collect(orderRef);
+    assert.equal(answer.json['hintCode'], 'internalError');
+    assert.ok(!answer.setCookies.some((line) => line.startsWith('shop-session')));
+  });
+
+  test('a slow pending answer that comes in after the end does not bring the order back', async () => {
+    const store = createMemoryStore({ now: () => T0 });
+    await store.recordCollect('o', '!ended', 60_000);
+    await store.recordCollect('o', 'outstandingTransaction', 60_000);
+    assert.equal((await store.collectTurn('o', 2000)).last, '!ended');
+  });
+});

@@ -82,6 +82,10 @@ describe('createRedisStore: the store contract', () => {
     assert.ok(turns.every((t) => t.last === null));
     await store.recordCollect('o', 'userSign', 60_000);
     assert.deepEqual(await store.collectTurn('o', 2000), { turn: false, last: 'userSign' });
+    // A final record ('!…') is never replaced by a late answer.
+    await store.recordCollect('o', '!ended', 60_000);
+    await store.recordCollect('o', 'userSign', 60_000);
+    assert.equal((await store.collectTurn('o', 2000)).last, '!ended');
   });
 
   test('works with a client you made: node-redis or ioredis', async () => {
