@@ -4,7 +4,16 @@ import { localized } from '@lit/localize';
 import type { Flow } from './events.js';
 import { isLive, type OrderState, type Snapshot } from './flow.js';
 import { applyLocale } from './localization.js';
-import { helpContent, labels, messageText, panelTexts, type MessageContext, type Operation } from './messages.js';
+import {
+  helpContent,
+  labels,
+  messageText,
+  panelTexts,
+  REWORDABLE_TEXTS,
+  type MessageContext,
+  type Operation,
+  type TextOverrides,
+} from './messages.js';
 import { OrderController } from './order-controller.js';
 import { currentPlatform, type Platform } from './platform.js';
 import { qrSymbol, type QrSymbol } from './qr.js';
@@ -19,17 +28,24 @@ export type FlowChoice = 'auto' | Flow;
  * @summary The browser side of a BankID login, for any page.
  * @tagname bankid-login
  *
- * @fires {BankIdStartEvent} bankid-start - The backend created an order. `{ orderRef, flow }`
- * @fires {BankIdLaunchEvent} bankid-launch - About to open the BankID app (cancelable). `{ url, trigger }`
- * @fires {BankIdStatusEvent} bankid-status - The shown status changed. `{ status, hintCode, message }`
- * @fires {BankIdCompleteEvent} bankid-complete - The order is complete. `{ orderRef, response }`
- * @fires {BankIdCancelEvent} bankid-cancel - The user cancelled. `{ orderRef, source }`
- * @fires {BankIdFailedEvent} bankid-failed - The order failed or could not start. `{ code, message, retryable }`
+ * @fires {BankIdStartEvent} bankid-start - The backend created an order. Detail `BankIdStartDetail`: `{ orderRef, flow }`
+ * @fires {BankIdLaunchEvent} bankid-launch - About to open the BankID app (cancelable). Detail `BankIdLaunchDetail`: `{ url, trigger }`
+ * @fires {BankIdStatusEvent} bankid-status - The shown status changed. Detail `BankIdStatusDetail`: `{ status, hintCode, message }`
+ * @fires {BankIdCompleteEvent} bankid-complete - The order is complete. Detail `BankIdCompleteDetail`: `{ orderRef, response }`
+ * @fires {BankIdCancelEvent} bankid-cancel - The user cancelled. Detail `BankIdCancelDetail`: `{ orderRef, source }`
+ * @fires {BankIdFailedEvent} bankid-failed - The order failed or could not start. Detail `BankIdFailedDetail`: `{ code, message, retryable }`
  *
  * @csspart card - The box around everything.
  * @csspart message - The status line (also the polite live region).
  * @csspart qr - The QR code.
- * @csspart button - Every button; each also has a part named after its action.
+ * @csspart button - Every button; each also has a part named after its action (below).
+ * @csspart begin - The begin button ("Logga in med BankID").
+ * @csspart launch - The open-the-app button ("Starta BankID-appen").
+ * @csspart retry - Try again.
+ * @csspart cancel - Cancel.
+ * @csspart switch-other-device - The switch to BankID on another device.
+ * @csspart switch-this-device - The switch to BankID on this computer or device.
+ * @csspart help-toggle - The button that opens the help.
  * @csspart help - The help section.
  *
  * @cssprop --bankid-login-accent - Background of the main button (default #183e4f).
@@ -71,6 +87,13 @@ export class BankIdLogin extends LitElement {
 
   /** Where the BankID app returns on iOS; must be on this origin. Defaults to the page's URL. */
   @property({ attribute: 'return-url' }) returnUrl = '';
+
+  /**
+   * The page's own wording for texts of this element, by id: `{ "label-begin": "Logga in på Mina
+   * sidor" }`. Plain text, in the page's language; as an attribute, JSON. Texts with a link and the
+   * help cannot be reworded. The ids are `REWORDABLE_TEXTS`.
+   */
+  @property({ converter: { fromAttribute: parseMessages } }) messages: TextOverrides = {};
 
   /** Extra request headers for the backend, e.g. a CSRF token. */
   @property({ attribute: false }) headers: Record<string, string> = {};
@@ -228,17 +251,19 @@ export class BankIdLogin extends LitElement {
       case 'idle':
         return '';
       case 'starting':
-        return panelTexts.starting();
+        return panelTexts.starting(this.messages);
       case 'waiting':
       case 'signing':
-        if (snapshot.status === 'reconnecting') return messageText('reconnecting', context);
-        return snapshot.message ? messageText(snapshot.message, context, this.launchButtonShown(snapshot)) : '';
+        if (snapshot.status === 'reconnecting') return messageText('reconnecting', context, false, this.messages);
+        return snapshot.message
+          ? messageText(snapshot.message, context, this.launchButtonShown(snapshot), this.messages)
+          : '';
       case 'complete':
-        return panelTexts.done(context.operation);
+        return panelTexts.done(context.operation, this.messages);
       case 'cancelled':
-        return messageText('RFA6', context);
+        return messageText('RFA6', context, false, this.messages);
       case 'failed':
-        return snapshot.failure ? messageText(snapshot.failure.message, context) : '';
+        return snapshot.failure ? messageText(snapshot.failure.message, context, false, this.messages) : '';
     }
   }
 
@@ -258,15 +283,16 @@ export class BankIdLogin extends LitElement {
     const visual = live
       ? html`<div class="visual">
           ${qr !== null ? this.qr(qr, snapshot.status === 'reconnecting') : nothing}
-          ${launch ? this.button('launch', 'primary', labels.launch(context.device), () => this.order.launch('button')) : nothing}
+          ${launch ? this.button('launch', 'primary', labels.launch(context.device, this.messages), () => this.order.launch('button')) : nothing}
           ${qr === null && !launch ? html`<div class="progress" aria-hidden="true"></div>` : nothing}
         </div>`
       : nothing;
-    return html`${state === 'cancelled' ? html`<p class="note">${panelTexts.cancelledHint()}</p>` : nothing} ${visual}
+    return html`${state === 'cancelled' ? html`<p class="note">${panelTexts.cancelledHint(this.messages)}</p>` : nothing}
+      ${visual}
       <div class="actions">
-        ${state === 'idle' ? this.button('begin', 'primary', labels.begin(context.operation), () => this.begin(undefined)) : nothing}
-        ${ended ? this.button('retry', 'primary', labels.retry(), () => this.begin(snapshot.flow)) : nothing}
-        ${live ? this.button('cancel', 'secondary', labels.cancel(), () => this.cancel()) : nothing}
+        ${state === 'idle' ? this.button('begin', 'primary', labels.begin(context.operation, this.messages), () => this.begin(undefined)) : nothing}
+        ${ended ? this.button('retry', 'primary', labels.retry(this.messages), () => this.begin(snapshot.flow)) : nothing}
+        ${live ? this.button('cancel', 'secondary', labels.cancel(this.messages), () => this.cancel()) : nothing}
         ${state === 'signing' || state === 'idle' ? nothing : this.switchButton(snapshot.flow, context)}
       </div>`;
   }
@@ -277,7 +303,10 @@ export class BankIdLogin extends LitElement {
 
   private switchButton(current: Flow, context: MessageContext): TemplateResult {
     const other: Flow = current === 'this-device' ? 'other-device' : 'this-device';
-    const label = other === 'other-device' ? labels.toOtherDevice() : labels.toThisDevice(context.device);
+    const label =
+      other === 'other-device'
+        ? labels.toOtherDevice(this.messages)
+        : labels.toThisDevice(context.device, this.messages);
     return this.button(`switch-${other}`, 'quiet', label, () => {
       if (!isLive(this.state)) this.orderOperation = this.currentOperation;
       void this.order.switchFlow(other);
@@ -302,7 +331,7 @@ export class BankIdLogin extends LitElement {
       class="qr ${stale ? 'stale' : ''}"
       part="qr"
       role="img"
-      aria-label=${labels.qr()}
+      aria-label=${labels.qr(this.messages)}
       viewBox="0 0 ${size} ${size}"
       shape-rendering="crispEdges"
     >
@@ -321,13 +350,36 @@ export class BankIdLogin extends LitElement {
         aria-controls="help"
         @click=${() => (this.helpOpen = !this.helpOpen)}
       >
-        ${labels.help()}
+        ${labels.help(this.messages)}
       </button>
       <section id="help" class="help" part="help" ?hidden=${!this.helpOpen}>
         ${this.helpOpen ? helpContent() : nothing}
       </section>
     </div>`;
   }
+}
+
+/**
+ * The `messages` attribute: a JSON object of texts. Unknown ids and values that are not text are
+ * dropped with a console warning, so a typo in a CMS shows up where its editor looks.
+ */
+function parseMessages(value: string | null): TextOverrides {
+  if (!value) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    console.warn('<bankid-login>: the messages attribute is not JSON; using the standard texts.');
+    return {};
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+  const known = new Set<string>(REWORDABLE_TEXTS);
+  const texts: TextOverrides = {};
+  for (const [id, text] of Object.entries(parsed)) {
+    if (known.has(id) && typeof text === 'string') texts[id as keyof TextOverrides] = text;
+    else console.warn(`<bankid-login>: messages: ${JSON.stringify(id)} is not a text that can be reworded.`);
+  }
+  return texts;
 }
 
 /** The nearest `lang` above the element, crossing shadow roots. */

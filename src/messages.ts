@@ -19,6 +19,58 @@ export interface Failure {
   retryable: boolean;
 }
 
+/**
+ * The texts a page may reword for one element (its `messages`), by their translation ids. Plain
+ * text only, and only texts without a link: the install and support links always stay.
+ */
+export const REWORDABLE_TEXTS = [
+  'label-begin',
+  'label-begin-sign',
+  'label-launch-computer',
+  'label-launch-mobile',
+  'label-retry',
+  'label-cancel',
+  'label-other-device',
+  'label-this-computer',
+  'label-this-device',
+  'label-help',
+  'label-qr',
+  'starting',
+  'done-auth',
+  'done-sign',
+  'cancelled-hint',
+  'rfa1',
+  'rfa3',
+  'rfa4',
+  'rfa5',
+  'rfa6-auth',
+  'rfa6-sign',
+  'rfa8',
+  'rfa9-auth',
+  'rfa9-sign',
+  'rfa13-computer',
+  'rfa13-mobile',
+  'rfa13-button-computer',
+  'rfa13-button-mobile',
+  'rfa15a',
+  'rfa15b',
+  'rfa16',
+  'rfa21-auth',
+  'rfa21-sign',
+  'rfa22',
+  'rfa23',
+  'reconnecting',
+] as const;
+export type RewordableText = (typeof REWORDABLE_TEXTS)[number];
+/** A page's own wording: `{ 'label-begin': 'Logga in på Mina sidor' }`. */
+export type TextOverrides = Partial<Record<RewordableText, string>>;
+
+/** The page's wording for `id` if it has one, else ours (in the current language). */
+function own(overrides: TextOverrides | undefined, id: RewordableText, ours: string): string {
+  const text = overrides?.[id];
+  return typeof text === 'string' && text.trim() !== '' ? text : ours;
+}
+
 /** Hint codes that mean the BankID app has picked up the order. */
 const APP_HAS_ORDER = new Set(['started', 'userSign', 'userMrtd']);
 
@@ -103,64 +155,109 @@ export function messageText(
   id: MessageId,
   context: MessageContext,
   launchButtonShown = false,
+  overrides?: TextOverrides,
 ): string | TemplateResult {
   const computer = context.device === 'computer';
   const sign = context.operation === 'sign';
   switch (id) {
     case 'RFA1':
-      return msg('Open the BankID app on your phone or tablet and scan the QR code.', { id: 'rfa1' });
+      return own(
+        overrides,
+        'rfa1',
+        msg('Open the BankID app on your phone or tablet and scan the QR code.', { id: 'rfa1' }),
+      );
     case 'RFA13':
       if (launchButtonShown) {
         return computer
-          ? msg("The BankID Security Application didn't start? Click the button below.", {
-              id: 'rfa13-button-computer',
-            })
-          : msg('Press the button below to open the BankID app.', { id: 'rfa13-button-mobile' });
+          ? own(
+              overrides,
+              'rfa13-button-computer',
+              msg("The BankID Security Application didn't start? Click the button below.", {
+                id: 'rfa13-button-computer',
+              }),
+            )
+          : own(
+              overrides,
+              'rfa13-button-mobile',
+              msg('Press the button below to open the BankID app.', { id: 'rfa13-button-mobile' }),
+            );
       }
       return computer
-        ? msg('Trying to start the BankID Security Application…', { id: 'rfa13-computer' })
-        : msg('Trying to start the BankID app…', { id: 'rfa13-mobile' });
+        ? own(
+            overrides,
+            'rfa13-computer',
+            msg('Trying to start the BankID Security Application…', { id: 'rfa13-computer' }),
+          )
+        : own(overrides, 'rfa13-mobile', msg('Trying to start the BankID app…', { id: 'rfa13-mobile' }));
     case 'RFA9':
       return sign
-        ? msg('Enter your security code in BankID and select Sign.', { id: 'rfa9-sign' })
-        : msg('Enter your security code in BankID and select Identify.', { id: 'rfa9-auth' });
+        ? own(overrides, 'rfa9-sign', msg('Enter your security code in BankID and select Sign.', { id: 'rfa9-sign' }))
+        : own(
+            overrides,
+            'rfa9-auth',
+            msg('Enter your security code in BankID and select Identify.', { id: 'rfa9-auth' }),
+          );
     case 'RFA15A':
-      return msg(
-        'Looking for a BankID… Make sure there is a valid BankID on this computer. If your BankID is on a card, insert it into the card reader.',
-        { id: 'rfa15a' },
+      return own(
+        overrides,
+        'rfa15a',
+        msg(
+          'Looking for a BankID… Make sure there is a valid BankID on this computer. If your BankID is on a card, insert it into the card reader.',
+          { id: 'rfa15a' },
+        ),
       );
     case 'RFA15B':
-      return msg('Looking for a BankID… Make sure there is a valid BankID on your device.', { id: 'rfa15b' });
+      return own(
+        overrides,
+        'rfa15b',
+        msg('Looking for a BankID… Make sure there is a valid BankID on your device.', { id: 'rfa15b' }),
+      );
     case 'RFA21':
       return sign
-        ? msg('Signing in progress.', { id: 'rfa21-sign' })
-        : msg('Identification in progress.', { id: 'rfa21-auth' });
+        ? own(overrides, 'rfa21-sign', msg('Signing in progress.', { id: 'rfa21-sign' }))
+        : own(overrides, 'rfa21-auth', msg('Identification in progress.', { id: 'rfa21-auth' }));
     case 'RFA23':
-      return msg('Scan your passport or ID card with the BankID app.', { id: 'rfa23' });
+      return own(overrides, 'rfa23', msg('Scan your passport or ID card with the BankID app.', { id: 'rfa23' }));
     case 'RFA3':
-      return msg('Cancelled because another identification or signing was started. Please try again.', {
-        id: 'rfa3',
-      });
+      return own(
+        overrides,
+        'rfa3',
+        msg('Cancelled because another identification or signing was started. Please try again.', {
+          id: 'rfa3',
+        }),
+      );
     case 'RFA4':
-      return msg(
-        'An identification or signing is already in progress for you. Finish or cancel it in BankID, then try again.',
-        { id: 'rfa4' },
+      return own(
+        overrides,
+        'rfa4',
+        msg(
+          'An identification or signing is already in progress for you. Finish or cancel it in BankID, then try again.',
+          { id: 'rfa4' },
+        ),
       );
     case 'RFA5':
-      return msg('Something went wrong. Please try again.', { id: 'rfa5' });
+      return own(overrides, 'rfa5', msg('Something went wrong. Please try again.', { id: 'rfa5' }));
     case 'RFA6':
       return sign
-        ? msg('Signing was cancelled.', { id: 'rfa6-sign' })
-        : msg('Login was cancelled.', { id: 'rfa6-auth' });
+        ? own(overrides, 'rfa6-sign', msg('Signing was cancelled.', { id: 'rfa6-sign' }))
+        : own(overrides, 'rfa6-auth', msg('Login was cancelled.', { id: 'rfa6-auth' }));
     case 'RFA8':
-      return msg(
-        "BankID didn't respond in time. Check that BankID is running and connected to the internet. If you don't have a valid BankID, you can get one from your bank. Then try again.",
-        { id: 'rfa8' },
+      return own(
+        overrides,
+        'rfa8',
+        msg(
+          "BankID didn't respond in time. Check that BankID is running and connected to the internet. If you don't have a valid BankID, you can get one from your bank. Then try again.",
+          { id: 'rfa8' },
+        ),
       );
     case 'RFA16':
-      return msg('Your BankID is blocked or too old. Use another BankID or get a new one from your bank.', {
-        id: 'rfa16',
-      });
+      return own(
+        overrides,
+        'rfa16',
+        msg('Your BankID is blocked or too old. Use another BankID or get a new one from your bank.', {
+          id: 'rfa16',
+        }),
+      );
     case 'RFA17A':
       return computer
         ? msg(
@@ -180,7 +277,7 @@ export function messageText(
         { id: 'rfa17b' },
       );
     case 'RFA22':
-      return msg('An unknown error occurred. Please try again.', { id: 'rfa22' });
+      return own(overrides, 'rfa22', msg('An unknown error occurred. Please try again.', { id: 'rfa22' }));
     case 'update-app':
       return msg(
         html`BankID needs to be updated for this. Update the BankID app in your app store or at ${installLink}, then try
@@ -188,40 +285,49 @@ export function messageText(
         { id: 'update-app' },
       );
     case 'reconnecting':
-      return msg('Connection lost for a moment. Reconnecting…', { id: 'reconnecting' });
+      return own(overrides, 'reconnecting', msg('Connection lost for a moment. Reconnecting…', { id: 'reconnecting' }));
   }
 }
 
 /** Labels of the actions (CONTRACT §6, exact). */
 export const labels = {
-  begin: (operation: Operation) =>
+  begin: (operation: Operation, overrides?: TextOverrides) =>
     operation === 'sign'
-      ? msg('Sign with BankID', { id: 'label-begin-sign' })
-      : msg('Log in with BankID', { id: 'label-begin' }),
-  launch: (device: Device) =>
+      ? own(overrides, 'label-begin-sign', msg('Sign with BankID', { id: 'label-begin-sign' }))
+      : own(overrides, 'label-begin', msg('Log in with BankID', { id: 'label-begin' })),
+  launch: (device: Device, overrides?: TextOverrides) =>
     device === 'computer'
-      ? msg('Start the BankID Security Application', { id: 'label-launch-computer' })
-      : msg('Start the BankID app', { id: 'label-launch-mobile' }),
-  retry: () => msg('Try again', { id: 'label-retry' }),
-  cancel: () => msg('Cancel', { id: 'label-cancel' }),
-  toOtherDevice: () => msg('BankID on another device', { id: 'label-other-device' }),
-  toThisDevice: (device: Device) =>
+      ? own(
+          overrides,
+          'label-launch-computer',
+          msg('Start the BankID Security Application', { id: 'label-launch-computer' }),
+        )
+      : own(overrides, 'label-launch-mobile', msg('Start the BankID app', { id: 'label-launch-mobile' })),
+  retry: (overrides?: TextOverrides) => own(overrides, 'label-retry', msg('Try again', { id: 'label-retry' })),
+  cancel: (overrides?: TextOverrides) => own(overrides, 'label-cancel', msg('Cancel', { id: 'label-cancel' })),
+  toOtherDevice: (overrides?: TextOverrides) =>
+    own(overrides, 'label-other-device', msg('BankID on another device', { id: 'label-other-device' })),
+  toThisDevice: (device: Device, overrides?: TextOverrides) =>
     device === 'computer'
-      ? msg('BankID on this computer', { id: 'label-this-computer' })
-      : msg('BankID on this device', { id: 'label-this-device' }),
-  help: () => msg('Problems with BankID?', { id: 'label-help' }),
-  qr: () => msg('QR code for BankID', { id: 'label-qr' }),
+      ? own(overrides, 'label-this-computer', msg('BankID on this computer', { id: 'label-this-computer' }))
+      : own(overrides, 'label-this-device', msg('BankID on this device', { id: 'label-this-device' })),
+  help: (overrides?: TextOverrides) => own(overrides, 'label-help', msg('Problems with BankID?', { id: 'label-help' })),
+  qr: (overrides?: TextOverrides) => own(overrides, 'label-qr', msg('QR code for BankID', { id: 'label-qr' })),
 };
 
 /** Texts of panels that are not a BankID status. */
 export const panelTexts = {
-  starting: () => msg('One moment…', { id: 'starting' }),
-  done: (operation: Operation) =>
+  starting: (overrides?: TextOverrides) => own(overrides, 'starting', msg('One moment…', { id: 'starting' })),
+  done: (operation: Operation, overrides?: TextOverrides) =>
     operation === 'sign'
-      ? msg("Done! You've signed.", { id: 'done-sign' })
-      : msg("Done! You're logged in.", { id: 'done-auth' }),
-  cancelledHint: () =>
-    msg('Want to continue? Try again, or choose another way to use BankID below.', { id: 'cancelled-hint' }),
+      ? own(overrides, 'done-sign', msg("Done! You've signed.", { id: 'done-sign' }))
+      : own(overrides, 'done-auth', msg("Done! You're logged in.", { id: 'done-auth' })),
+  cancelledHint: (overrides?: TextOverrides) =>
+    own(
+      overrides,
+      'cancelled-hint',
+      msg('Want to continue? Try again, or choose another way to use BankID below.', { id: 'cancelled-hint' }),
+    ),
 };
 
 const supportLink = html`<a href="https://support.bankid.com" target="_blank" rel="noopener">support.bankid.com</a>`;

@@ -18,6 +18,9 @@ export const styles = css`
     font: inherit;
     color: inherit;
   }
+  :host([hidden]) {
+    display: none;
+  }
   *,
   *::before,
   *::after {
