@@ -1,4 +1,5 @@
 // Input is tsc's output in lib/ (npm run build runs tsc first).
+import { readFileSync, existsSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 
@@ -9,9 +10,22 @@ const onwarn = (warning, warn) => {
   if (warning.code !== 'THIS_IS_UNDEFINED') warn(warning);
 };
 
+/**
+ * Loads each module with the source map beside it (tsc's, and the packages' own), so the bundle's
+ * map leads back to the TypeScript and carries its text: the package holds no src/ to point at.
+ */
+const chainedSourceMaps = {
+  name: 'chained-source-maps',
+  load(id) {
+    if (!id.endsWith('.js') || !existsSync(`${id}.map`)) return null;
+    const code = readFileSync(id, 'utf8').replace(/\n\/\/# sourceMappingURL=.*$/, '');
+    return { code, map: readFileSync(`${id}.map`, 'utf8') };
+  },
+};
+
 export default {
   input: 'lib/define.js',
   onwarn,
   output: { file: 'dist/bankid-login.bundle.js', format: 'es', sourcemap: true },
-  plugins: [nodeResolve({ browser: true, exportConditions: ['production'] }), terser(terserOptions)],
+  plugins: [chainedSourceMaps, nodeResolve({ browser: true, exportConditions: ['production'] }), terser(terserOptions)],
 };

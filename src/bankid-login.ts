@@ -4,12 +4,12 @@ import { localized } from '@lit/localize';
 import type { Flow } from './events.js';
 import { isLive, type OrderState, type Snapshot } from './flow.js';
 import { applyLocale } from './localization.js';
+import * as sv from './generated/locales/sv.js';
 import {
   helpContent,
   labels,
   messageText,
   panelTexts,
-  REWORDABLE_TEXTS,
   type MessageContext,
   type Operation,
   type TextOverrides,
@@ -91,7 +91,7 @@ export class BankIdLogin extends LitElement {
   /**
    * The page's own wording for texts of this element, by id: `{ "label-begin": "Logga in på Mina
    * sidor" }`. Plain text, in the page's language; as an attribute, JSON. Texts with a link and the
-   * help cannot be reworded. The ids are `REWORDABLE_TEXTS`.
+   * help cannot be reworded. The ids are the type `RewordableText`.
    */
   @property({ converter: { fromAttribute: parseMessages } }) messages: TextOverrides = {};
 
@@ -360,8 +360,9 @@ export class BankIdLogin extends LitElement {
 }
 
 /**
- * The `messages` attribute: a JSON object of texts. Unknown ids and values that are not text are
- * dropped with a console warning, so a typo in a CMS shows up where its editor looks.
+ * The `messages` attribute: a JSON object of texts. Ids we do not have as plain text and values
+ * that are not text are dropped with a console warning, so a typo in a CMS shows up where its
+ * editor looks. (Our Swedish templates know every id; the linked texts there are not plain text.)
  */
 function parseMessages(value: string | null): TextOverrides {
   if (!value) return {};
@@ -373,11 +374,11 @@ function parseMessages(value: string | null): TextOverrides {
     return {};
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
-  const known = new Set<string>(REWORDABLE_TEXTS);
   const texts: TextOverrides = {};
   for (const [id, text] of Object.entries(parsed)) {
-    if (known.has(id) && typeof text === 'string') texts[id as keyof TextOverrides] = text;
-    else console.warn(`<bankid-login>: messages: ${JSON.stringify(id)} is not a text that can be reworded.`);
+    if (typeof sv.templates[id as keyof typeof sv.templates] === 'string' && typeof text === 'string') {
+      texts[id as keyof TextOverrides] = text;
+    } else console.warn(`<bankid-login>: messages: ${JSON.stringify(id)} is not a text that can be reworded.`);
   }
   return texts;
 }

@@ -3,7 +3,6 @@ export { BankIdLogin, type FlowChoice } from './bankid-login.js';
 export * from './events.js';
 export type { OrderState } from './flow.js';
 export type { Operation, RewordableText, TextOverrides } from './messages.js';
-export { REWORDABLE_TEXTS } from './messages.js';
 export type { Platform } from './platform.js';
 export { detectPlatform } from './platform.js';
 /** The one place that opens the BankID app; tests and hosts may replace `launcher.open`. */

@@ -23,45 +23,43 @@ export interface Failure {
  * The texts a page may reword for one element (its `messages`), by their translation ids. Plain
  * text only, and only texts without a link: the install and support links always stay.
  */
-export const REWORDABLE_TEXTS = [
-  'label-begin',
-  'label-begin-sign',
-  'label-launch-computer',
-  'label-launch-mobile',
-  'label-retry',
-  'label-cancel',
-  'label-other-device',
-  'label-this-computer',
-  'label-this-device',
-  'label-help',
-  'label-qr',
-  'starting',
-  'done-auth',
-  'done-sign',
-  'cancelled-hint',
-  'rfa1',
-  'rfa3',
-  'rfa4',
-  'rfa5',
-  'rfa6-auth',
-  'rfa6-sign',
-  'rfa8',
-  'rfa9-auth',
-  'rfa9-sign',
-  'rfa13-computer',
-  'rfa13-mobile',
-  'rfa13-button-computer',
-  'rfa13-button-mobile',
-  'rfa15a',
-  'rfa15b',
-  'rfa16',
-  'rfa21-auth',
-  'rfa21-sign',
-  'rfa22',
-  'rfa23',
-  'reconnecting',
-] as const;
-export type RewordableText = (typeof REWORDABLE_TEXTS)[number];
+export type RewordableText =
+  | 'label-begin'
+  | 'label-begin-sign'
+  | 'label-launch-computer'
+  | 'label-launch-mobile'
+  | 'label-retry'
+  | 'label-cancel'
+  | 'label-other-device'
+  | 'label-this-computer'
+  | 'label-this-device'
+  | 'label-help'
+  | 'label-qr'
+  | 'starting'
+  | 'done-auth'
+  | 'done-sign'
+  | 'cancelled-hint'
+  | 'rfa1'
+  | 'rfa3'
+  | 'rfa4'
+  | 'rfa5'
+  | 'rfa6-auth'
+  | 'rfa6-sign'
+  | 'rfa8'
+  | 'rfa9-auth'
+  | 'rfa9-sign'
+  | 'rfa13-computer'
+  | 'rfa13-mobile'
+  | 'rfa13-button-computer'
+  | 'rfa13-button-mobile'
+  | 'rfa15a'
+  | 'rfa15b'
+  | 'rfa16'
+  | 'rfa21-auth'
+  | 'rfa21-sign'
+  | 'rfa22'
+  | 'rfa23'
+  | 'reconnecting';
 /** A page's own wording: `{ 'label-begin': 'Logga in på Mina sidor' }`. */
 export type TextOverrides = Partial<Record<RewordableText, string>>;
 
