@@ -231,7 +231,17 @@ export async function requestStart(
   if (body.returnUrl !== undefined) payload.returnUrl = body.returnUrl;
   const raw = await send(api, operation, payload, options, true);
   if (!raw.ok) return raw;
-  if (raw.status < 200 || raw.status > 299) return { ok: false, failure: httpFailure(raw) };
+  if (raw.status < 200 || raw.status > 299) {
+    const failure = httpFailure(raw);
+    // The user sees "unknown error"; the developer needs to know why (usually a dev proxy).
+    if (failure.errorCode === 'forbidden') {
+      console.warn(
+        '<bankid-login>: the backend refused the start as cross-origin (403 forbidden). Behind a dev ' +
+          "proxy, keep the Host header (Vite: changeOrigin: false), or set the backend's publicOrigin.",
+      );
+    }
+    return { ok: false, failure };
+  }
 
   const answer = parseAnswer(raw.text);
   if (answer === null) return invalid();

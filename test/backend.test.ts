@@ -539,4 +539,24 @@ describe('backend', () => {
       expect(warnStub.called).to.equal(false);
     });
   });
+
+  describe('a start refused as cross-origin (403 forbidden)', () => {
+    it('tells the developer on the console why (a dev proxy that rewrites Host), the user sees the usual failure', async () => {
+      fetchStub.resolves(
+        json({ errorCode: 'forbidden', details: 'Cross-origin requests are not allowed.' }, { status: 403 }),
+      );
+      expect(failureOf(await requestStart(API, 'auth', { flow: 'other-device' }))).to.deep.include({
+        kind: 'http',
+        status: 403,
+        errorCode: 'forbidden',
+      });
+      expect(String(warnStub.firstCall?.args[0])).to.match(/cross-origin.*changeOrigin: false.*publicOrigin/s);
+    });
+
+    it('says nothing for other refusals', async () => {
+      fetchStub.resolves(json({ errorCode: 'invalidParameters' }, { status: 400 }));
+      failureOf(await requestStart(API, 'auth', { flow: 'other-device' }));
+      expect(warnStub.called).to.equal(false);
+    });
+  });
 });
