@@ -234,11 +234,8 @@ export async function requestStart(
   if (raw.status < 200 || raw.status > 299) {
     const failure = httpFailure(raw);
     // The user sees "unknown error"; the developer needs to know why (usually a dev proxy).
-    if (failure.errorCode === 'forbidden') {
-      console.warn(
-        '<bankid-login>: the backend refused the start as cross-origin (403 forbidden). Behind a dev ' +
-          "proxy, keep the Host header (Vite: changeOrigin: false), or set the backend's publicOrigin.",
-      );
+    if (failure.kind === 'http' && failure.errorCode === 'forbidden') {
+      console.warn('<bankid-login>: 403 forbidden: a dev proxy that rewrites Host? Keep it (changeOrigin: false).');
     }
     return { ok: false, failure };
   }

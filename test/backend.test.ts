@@ -550,7 +550,7 @@ describe('backend', () => {
         status: 403,
         errorCode: 'forbidden',
       });
-      expect(String(warnStub.firstCall?.args[0])).to.match(/cross-origin.*changeOrigin: false.*publicOrigin/s);
+      expect(String(warnStub.firstCall?.args[0])).to.match(/403 forbidden.*Host.*changeOrigin: false/);
     });
 
     it('says nothing for other refusals', async () => {
