@@ -74,3 +74,35 @@ test('source maps carry their TypeScript: lib/ and the bundle map name sources a
     'the element, as TypeScript',
   );
 });
+
+test('custom-elements.json lists every attribute, part (one per action), custom property and event with its detail type', () => {
+  const manifest = JSON.parse(readFileSync(new URL('../custom-elements.json', import.meta.url), 'utf8'));
+  const element = manifest.modules
+    .flatMap((/** @type {{declarations?: any[]}} */ m) => m.declarations ?? [])
+    .find((/** @type {{tagName?: string}} */ d) => d.tagName === 'bankid-login');
+  assert.ok(element, 'the element is in the manifest');
+  const names = (/** @type {Array<{name: string}>} */ list) => list.map((item) => item.name).sort();
+  assert.deepEqual(
+    names(element.attributes),
+    ['api', 'flow', 'launch-button-delay', 'lang', 'messages', 'operation', 'return-url', 'start-on-connect'].sort(),
+  );
+  const actions = ['begin', 'launch', 'retry', 'cancel', 'switch-other-device', 'switch-this-device', 'help-toggle'];
+  assert.deepEqual(names(element.cssParts), ['button', 'card', 'help', 'message', 'qr', ...actions].sort());
+  assert.deepEqual(
+    names(element.cssProperties),
+    ['accent', 'on-accent', 'background', 'border', 'radius', 'focus'].map((p) => `--bankid-login-${p}`).sort(),
+  );
+  const events = new Map(element.events.map((/** @type {any} */ e) => [e.name, e]));
+  for (const [name, type] of [
+    ['bankid-start', 'Start'],
+    ['bankid-launch', 'Launch'],
+    ['bankid-status', 'Status'],
+    ['bankid-complete', 'Complete'],
+    ['bankid-cancel', 'Cancel'],
+    ['bankid-failed', 'Failed'],
+  ]) {
+    const event = /** @type {any} */ (events.get(name));
+    assert.equal(event?.type?.text, `BankId${type}Event`, name);
+    assert.match(event.description, new RegExp(`BankId${type}Detail`), `${name}: its detail type`);
+  }
+});
