@@ -8,7 +8,19 @@ import globals from 'globals';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['lib/', 'dist/', 'node_modules/', 'src/generated/', 'screenshots/', 'custom-elements.json'] },
+  {
+    ignores: [
+      'lib/',
+      'dist/',
+      'node_modules/',
+      'src/generated/',
+      'screenshots/',
+      'custom-elements.json',
+      // What building an example in place leaves behind.
+      'examples/*/dist/',
+      'examples/*/.angular/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -27,6 +39,11 @@ export default tseslint.config(
   { files: ['src/**/*.ts'], ...wc.configs['flat/recommended'] },
   // The demo page's own scripts run in the browser too.
   { files: ['demo/demo.js', 'demo/phone.js'], languageOptions: { globals: globals.browser } },
+  // The framework examples' own code and the script-tag example's page run in the browser.
+  {
+    files: ['examples/{vue,react,angular}/src/**', 'examples/html/public/**'],
+    languageOptions: { globals: globals.browser },
+  },
   // Everything else runs on Node.
   {
     files: [
