@@ -2,13 +2,13 @@
  * End-to-end: the element logs in through bankid-login/server and bankid-login/simulator
  * (demo/stack.js), mounted on web-test-runner's own origin by web-test-runner.config.js, so the
  * element's cookies flow exactly as on a host site. Real timers, real fetch; the user's BankID app
- * is played through the simulator's app API (its path is in a meta tag of the test page). Only
+ * is played through the simulator's app API (its path comes from the config's /__bankid-stack). Only
  * the launcher is stubbed, so nothing navigates. The simulator's pickup window is shortened for
  * these tests (see the config).
  */
 import { expect } from '@open-wc/testing';
 import sinon from 'sinon';
-import decodeQR from '@paulmillr/qr/decode.js';
+import { decodeQr } from './decode-qr.js';
 import '../src/define.js';
 import type { BankIdLogin } from '../src/bankid-login.js';
 import { launcher } from '../src/launcher.js';
@@ -40,7 +40,8 @@ async function until<T>(predicate: () => T | Promise<T>, ms: number, what: strin
   }
 }
 
-const APP_API = document.querySelector('meta[name="bankid-demo-app"]')?.getAttribute('content') ?? '/no-app-api/';
+/** The app API's path (with this run's secret); web-test-runner.config.js starts the stack on this request. */
+let APP_API = '/no-app-api/';
 
 /** The simulated BankID app and error injection: the simulator's app API. */
 async function phone(path: string, body?: Record<string, unknown>): Promise<{ status: number; json: any }> {
@@ -118,7 +119,7 @@ async function decodeRenderedQr(el: BankIdLogin): Promise<string> {
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
     const image = ctx.getImageData(0, 0, canvas.width, canvas.height);
-    return decodeQR({ width: image.width, height: image.height, data: image.data });
+    return decodeQr(image);
   } finally {
     URL.revokeObjectURL(url);
   }
@@ -139,7 +140,11 @@ describe('end to end: element → reference backend → BankID simulator', funct
   this.timeout(20000);
   let pickupTimeoutMs = 0;
 
-  before(async () => {
+  before(async function () {
+    this.timeout(30000); // the first request starts the simulator (certificates, TLS)
+    const stack = await fetch('/__bankid-stack');
+    expect(stack.status, 'the stack is mounted by web-test-runner.config.js').to.equal(200);
+    APP_API = (await stack.json()).appPath;
     const { status, json } = await phone('orders');
     expect(status, 'the app API is mounted by web-test-runner.config.js').to.equal(200);
     pickupTimeoutMs = json.pickupTimeoutMs;

@@ -3,7 +3,7 @@
  */
 import { fixture, html, expect } from '@open-wc/testing';
 import sinon from 'sinon';
-import decodeQR from '@paulmillr/qr/decode.js';
+import { decodeQr } from './decode-qr.js';
 import '../src/define.js';
 import type { BankIdLogin } from '../src/bankid-login.js';
 import { detectPlatform, type Platform } from '../src/platform.js';
@@ -103,7 +103,7 @@ async function pixelsOfShownQr(el: BankIdLogin): Promise<{ image: ImageData; mod
 
 async function decodeShownQr(el: BankIdLogin): Promise<string> {
   const { image } = await pixelsOfShownQr(el);
-  return decodeQR({ width: image.width, height: image.height, data: image.data });
+  return decodeQr(image);
 }
 
 /** Lets the next request to `endpoint` arrive (it is recorded) but holds its answer until released. */
