@@ -6,6 +6,7 @@
 //   GET  orders      → {orders, injection, pickupTimeoutMs}
 //   POST scan        {payload?, orderRef?, ipAddress?}    POST open {autoStartToken, ipAddress?}
 //   POST identify    {orderRef?, risk?}   POST wrong-code {orderRef?}   POST cancel {orderRef?}
+//   POST show-hint   {hintCode, orderRef?}  POST fail-with {hintCode, orderRef?}
 //   POST check-qr    {payload}            POST leaks {text} → {leaks}
 //   GET  inject      → InjectionJson      POST inject {error, delayMs, count, endpoints?}
 //
@@ -22,7 +23,7 @@ import {
 } from '../server/http.js';
 import { REFUSALS, type AppResult, type OrderView } from './order-book.js';
 import type { Injection } from './rp-api.js';
-import { checkIpAddress, checkRisk, type SimulatedApp } from './simulated-app.js';
+import { checkHintCode, checkIpAddress, checkRisk, type SimulatedApp } from './simulated-app.js';
 
 const MAX_BODY_BYTES = 4 * 1024;
 /** A whole page or answer may be searched for leaks. */
@@ -182,6 +183,18 @@ function operations(target: AppApiTarget): Record<string, Operation> {
     },
     'wrong-code': { post: inAppAction((ref) => app.wrongCode(ref)) },
     cancel: { post: inAppAction((ref) => app.cancel(ref)) },
+    'show-hint': {
+      post: (body) => {
+        const hint = asBadRequest(() => checkHintCode(body['hintCode'], 'show-hint'));
+        return actionAnswer(app.showHint(hint, optionalOrderRef(body)));
+      },
+    },
+    'fail-with': {
+      post: (body) => {
+        const hint = asBadRequest(() => checkHintCode(body['hintCode'], 'fail-with'));
+        return actionAnswer(app.failWith(hint, optionalOrderRef(body)));
+      },
+    },
     'check-qr': {
       post: (body) => {
         const payload = body['payload'];

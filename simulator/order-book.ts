@@ -147,6 +147,8 @@ interface Order {
   mrtdPassed: boolean;
   wrongCodes: number;
   completionData: CompletionData | null;
+  /** A pending hint the app shows now (showHint): face recognition, step-up, a hint BankID adds later. */
+  shownHint: string | null;
   collected: boolean;
   rpCollects: number[];
 }
@@ -194,6 +196,7 @@ export function createOrderBook({ now, pickupTimeoutMs, signTimeoutMs, random, u
   /** The pending hint code: who has the order and how far the user has got. */
   function pendingHint(order: Order, t: number): string {
     if (order.pickedUpBy === null || order.pickedUpAt === null) return 'outstandingTransaction';
+    if (order.shownHint !== null) return order.shownHint;
     if (order.pickedUpBy === 'autostart' && !order.acted && t < order.pickedUpAt + STARTED_MS) return 'started';
     if (order.options.mrtd && !order.mrtdPassed) return 'userMrtd';
     return 'userSign';
@@ -316,6 +319,7 @@ export function createOrderBook({ now, pickupTimeoutMs, signTimeoutMs, random, u
         mrtdPassed: false,
         wrongCodes: 0,
         completionData: null,
+        shownHint: null,
         collected: false,
         rpCollects: [],
       };
@@ -396,6 +400,7 @@ export function createOrderBook({ now, pickupTimeoutMs, signTimeoutMs, random, u
       const order = inApp(orderRef, t);
       if ('ok' in order) return order;
       order.acted = true;
+      order.shownHint = null;
       if (order.options.mrtd && !order.mrtdPassed) {
         order.mrtdPassed = true;
         return { ok: true, orderRef, status: 'pending', hintCode: pendingHint(order, t) };
@@ -412,12 +417,32 @@ export function createOrderBook({ now, pickupTimeoutMs, signTimeoutMs, random, u
       if ('ok' in order) return order;
       if (pendingHint(order, t) === 'userMrtd') return refuse('not-at-security-code');
       order.acted = true;
+      order.shownHint = null;
       order.wrongCodes += 1;
       if (order.wrongCodes >= WRONG_CODES_TO_LOCK) {
         end(order, 'failed', 'certificateErr', t);
         return { ok: true, orderRef, wrongCodes: order.wrongCodes, status: 'failed', hintCode: 'certificateErr' };
       }
       return { ok: true, orderRef, wrongCodes: order.wrongCodes, status: 'pending', hintCode: pendingHint(order, t) };
+    },
+
+    /** The app moves on to a step of its own: collect answers `pending` with this hint code. */
+    showHint(orderRef: string, hintCode: string): AppResult {
+      const t = now();
+      const order = inApp(orderRef, t);
+      if ('ok' in order) return order;
+      order.acted = true;
+      order.shownHint = hintCode;
+      return { ok: true, orderRef, status: 'pending', hintCode };
+    },
+
+    /** The order fails in the app with this hint code (face recognition failed, no NFC, …). */
+    failWith(orderRef: string, hintCode: string): AppResult {
+      const t = now();
+      const order = inApp(orderRef, t);
+      if ('ok' in order) return order;
+      end(order, 'failed', hintCode, t);
+      return { ok: true, orderRef, status: 'failed', hintCode };
     },
 
     /** The user cancels in the app. */

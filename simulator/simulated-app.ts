@@ -17,6 +17,13 @@ export interface SimulatedApp {
   wrongCode(orderRef?: string): AppResult;
   /** Cancels in the app (userCancel). */
   cancel(orderRef?: string): AppResult;
+  /**
+   * The app shows a step of its own: collect answers `pending` with `hintCode` (e.g. `userFace`,
+   * `userStepUp`, `processing`, or one BankID has not invented yet) until the user acts.
+   */
+  showHint(hintCode: string, orderRef?: string): AppResult;
+  /** The order fails in the app with `hintCode` (e.g. `facialRecognitionFailed`, `nfcNotSupportedByDevice`). */
+  failWith(hintCode: string, orderRef?: string): AppResult;
   /** What a scan would say now, without picking the order up; ok gives the orderRef and qrTime. */
   checkQr(payload: string): AppResult;
   /** Which secrets of the current orders appear in `text`. */
@@ -32,6 +39,14 @@ export function checkIpAddress(value: unknown, where: string): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string' || isIP(value) === 0)
     throw new TypeError(`${where}: ipAddress must be an IPv4 or IPv6 address`);
+  return value;
+}
+
+/** A hint code as BankID spells them: a letter, then letters and digits. */
+export function checkHintCode(value: unknown, where: string): string {
+  if (typeof value !== 'string' || !/^[A-Za-z][A-Za-z0-9]{0,49}$/.test(value)) {
+    throw new TypeError(`${where}: hintCode must be a hint code such as "userFace" (letters and digits)`);
+  }
   return value;
 }
 
@@ -67,6 +82,14 @@ export function createSimulatedApp(book: OrderBook, user: Readonly<SimulatedUser
     },
     wrongCode: (orderRef?: string) => inApp(orderRef, 'app.wrongCode', (ref) => book.wrongCode(ref)),
     cancel: (orderRef?: string) => inApp(orderRef, 'app.cancel', (ref) => book.cancelInApp(ref)),
+    showHint: (hintCode: string, orderRef?: string) => {
+      const hint = checkHintCode(hintCode, 'app.showHint');
+      return inApp(orderRef, 'app.showHint', (ref) => book.showHint(ref, hint));
+    },
+    failWith: (hintCode: string, orderRef?: string) => {
+      const hint = checkHintCode(hintCode, 'app.failWith');
+      return inApp(orderRef, 'app.failWith', (ref) => book.failWith(ref, hint));
+    },
     checkQr: (payload: string) => book.checkQr(payload),
     findLeaks: (text: string) => {
       if (typeof text !== 'string') throw new TypeError('app.findLeaks: text must be a string');

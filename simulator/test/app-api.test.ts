@@ -337,3 +337,20 @@ test('appApi: the same API as a Fetch handler under a base path; anything else i
   assert.equal(sim.orders()[0]?.pickedUpBy, 'qr');
   await assert.rejects(sim.appApi(at('/x'), 'no-slash'), TypeError);
 });
+
+test('show-hint and fail-with over HTTP: the app plays a new step, then fails with a new hint', async () => {
+  const { sim, rp } = await setup();
+  const order = await rp.auth(authBody());
+  await appCall(sim, 'POST', 'open', { autoStartToken: order.autoStartToken });
+  const shown = await appCall(sim, 'POST', 'show-hint', { hintCode: 'userFace' });
+  assert.deepEqual([shown.status, shown.body['hintCode']], [200, 'userFace']);
+  assert.equal((await rp.collect(order.orderRef)).hintCode, 'userFace');
+  const failed = await appCall(sim, 'POST', 'fail-with', {
+    hintCode: 'facialRecognitionFailed',
+    orderRef: order.orderRef,
+  });
+  assert.deepEqual([failed.status, failed.body['status']], [200, 'failed']);
+  assert.equal((await rp.collect(order.orderRef)).hintCode, 'facialRecognitionFailed');
+  assert.equal((await appCall(sim, 'POST', 'show-hint', { hintCode: 'x y' })).status, 400);
+  assert.equal((await appCall(sim, 'POST', 'fail-with', {})).status, 400);
+});

@@ -579,3 +579,38 @@ test('random: orderRefs and tokens come from the injected maker', async () => {
   const order = await rp.auth(authBody());
   assert.deepEqual(order, { orderRef: 'id-2', autoStartToken: 'id-3', qrStartToken: 'id-4', qrStartSecret: 'id-5' });
 });
+
+test("the app's own steps and failures (face recognition, step-up, no NFC …): showHint, then identify or failWith", async () => {
+  const { rp, sim } = await setup();
+  const order = await rp.auth(authBody());
+  assert.equal(sim.app.showHint('userFace').ok, false, 'nobody has the order yet');
+  sim.app.open({ autoStartToken: order.autoStartToken });
+  assert.deepEqual(sim.app.showHint('userFace'), {
+    ok: true,
+    orderRef: order.orderRef,
+    status: 'pending',
+    hintCode: 'userFace',
+  });
+  assert.equal((await rp.collect(order.orderRef)).hintCode, 'userFace');
+  sim.app.showHint('processing', order.orderRef);
+  assert.equal((await rp.collect(order.orderRef)).hintCode, 'processing');
+  assert.equal(sim.app.identify(order.orderRef).status, 'complete', 'identify finishes from any step');
+
+  const second = await rp.auth(authBody());
+  sim.app.open({ autoStartToken: second.autoStartToken });
+  sim.app.showHint('userStepUp');
+  assert.deepEqual(sim.app.failWith('stepUpFailed'), {
+    ok: true,
+    orderRef: second.orderRef,
+    status: 'failed',
+    hintCode: 'stepUpFailed',
+  });
+  assert.deepEqual(await rp.collect(second.orderRef), {
+    orderRef: second.orderRef,
+    status: 'failed',
+    hintCode: 'stepUpFailed',
+  });
+
+  assert.throws(() => sim.app.showHint('<b>'), /hintCode must be a hint code/);
+  assert.throws(() => sim.app.failWith(''), /hintCode/);
+});
