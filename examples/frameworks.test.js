@@ -1,5 +1,4 @@
 // @ts-check
-/* global window, document */
 // The examples as a host would use them: the package is packed (`npm pack`), each example is copied
 // to a temporary folder and installed from that tarball, built, and served; Chromium then logs in
 // through the reference backend (examples/server/express.js, or the HTML example's own server) and
@@ -13,7 +12,7 @@
 // It needs the npm registry (each example's own dependencies; Node 22 for Angular's CLI on an older
 // Node) and Chromium (/usr/bin/chromium, CHROME_PATH overrides).
 
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -84,20 +83,24 @@ describe('apps', () => {
   let sim;
   /** @type {import('playwright-core').Browser} */
   let browser;
+  /** @type {Promise<void> | undefined} */
+  let started;
 
-  before(async () => {
-    sim = await startSimulator();
-    browser = await chromium.launch({
-      executablePath: process.env['CHROME_PATH'] || '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
-  });
+  /** The simulator and Chromium, started by the first app test that runs (not for the type tests). */
+  const stack = () =>
+    (started ??= (async () => {
+      sim = await startSimulator();
+      browser = await chromium.launch({
+        executablePath: process.env['CHROME_PATH'] || '/usr/bin/chromium',
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--no-first-run',
+        ],
+      });
+    })());
 
   after(async () => {
     await browser?.close();
@@ -125,14 +128,14 @@ describe('apps', () => {
     });
 
   it('html: the script-tag page logs in; a full navigation away keeps the order, which resumes on return', async (t) => {
-    const dir = await installed('html');
+    const [dir] = await Promise.all([installed('html'), stack()]);
     const app = await startProgram(process.execPath, ['server.js'], { cwd: dir, env: backendEnv(), ready: LISTENING });
     t.after(() => app.stop());
     await loginJourney(t, { url: app.url, sim, browser, spa: false, output: app.output });
   });
 
   it('vue: vue-tsc and vite build pass; logs in through the Vite proxy; a route change cancels the order', async (t) => {
-    const dir = await installed('vue');
+    const [dir] = await Promise.all([installed('vue'), stack()]);
     await run('npm', ['run', 'build'], { cwd: dir });
     const backend = await startBackend();
     t.after(() => backend.stop());
@@ -147,7 +150,7 @@ describe('apps', () => {
   });
 
   it('react: tsc and vite build pass; logs in through the Vite proxy; a route change cancels the order', async (t) => {
-    const dir = await installed('react');
+    const [dir] = await Promise.all([installed('react'), stack()]);
     await run('npm', ['run', 'build'], { cwd: dir });
     const backend = await startBackend();
     t.after(() => backend.stop());
@@ -162,7 +165,7 @@ describe('apps', () => {
   });
 
   it('angular: ng build passes; logs in through ng serve and proxy.conf.json; a route change cancels the order', async (t) => {
-    const [dir, node] = await Promise.all([installed('angular'), nodeForAngular(space.dir)]);
+    const [dir, node] = await Promise.all([installed('angular'), nodeForAngular(space.dir), stack()]);
     const ng = path.join(dir, 'node_modules', '@angular', 'cli', 'bin', 'ng.js');
     const env = childEnv({ NG_CLI_ANALYTICS: 'false' });
     await run(node, [ng, 'build'], { cwd: dir, env });
@@ -231,45 +234,54 @@ async function loginJourney(t, { url, sim, browser, spa, output }) {
     if (failed && pathname !== '/favicon.ico')
       problems.push(`${response.request().method()} ${pathname} answered ${response.status()}`);
   });
-  // Every bankid-* event the page sees, in order (they bubble and cross shadow roots).
+  // Every bankid-* event the page sees, in order (they bubble and cross shadow roots). The page's
+  // globals, as this file is checked as Node code: `page` is the browser's globalThis.
   await page.addInitScript(() => {
-    const events = /** @type {Array<{ type: string, detail: unknown }>} */ ([]);
-    Object.assign(window, { bankidEvents: events });
+    const page = /** @type {any} */ (globalThis);
+    /** @type {Array<{ type: string, detail: unknown }>} */
+    const events = [];
+    page.bankidEvents = events;
     for (const type of ['bankid-start', 'bankid-complete', 'bankid-failed', 'bankid-cancel'])
-      document.addEventListener(type, (event) =>
-        events.push({ type, detail: /** @type {CustomEvent} */ (event).detail }),
+      page.document.addEventListener(type, (/** @type {CustomEvent} */ event) =>
+        events.push({ type, detail: event.detail }),
       );
   });
-
   const context_ = () => `\n--- problems ---\n${problems.join('\n')}\n--- servers ---\n${output().slice(-3000)}`;
-  const step = async (/** @type {string} */ what, /** @type {() => Promise<unknown>} */ action) => {
+  /**
+   * Runs one step; a failure says which, with what the page and the servers said.
+   * @template T
+   * @param {string} what
+   * @param {() => Promise<T>} action
+   * @returns {Promise<T>}
+   */
+  const step = async (what, action) => {
     try {
       return await action();
     } catch (error) {
       throw new Error(`${what}: ${/** @type {Error} */ (error).message}${context_()}`, { cause: error });
     }
   };
+  /** @returns {Promise<Array<{ type: string, detail: any }>>} */
+  const pageEvents = () => page.evaluate(() => /** @type {any} */ (globalThis).bankidEvents);
+  const startsSoFar = async () => (await pageEvents()).filter((e) => e.type === 'bankid-start').length;
 
   /** Clicks the begin button and returns the new order's orderRef (from the page's bankid-start). */
   const begin = async () => {
     const before = await startsSoFar();
     await page.getByRole('button', { name: 'Logga in med BankID' }).click();
     await page.waitForFunction(
-      (count) => /** @type {any} */ (window).bankidEvents.filter((e) => e.type === 'bankid-start').length > count,
+      (count) =>
+        /** @type {any} */ (globalThis).bankidEvents.filter(
+          (/** @type {{ type: string }} */ e) => e.type === 'bankid-start',
+        ).length > count,
       before,
       { timeout: 10_000 },
     );
-    const starts = await page.evaluate(() =>
-      /** @type {any} */ (window).bankidEvents.filter((/** @type {any} */ e) => e.type === 'bankid-start'),
-    );
-    const { orderRef, flow } = starts.at(-1).detail;
+    const starts = (await pageEvents()).filter((e) => e.type === 'bankid-start');
+    const { orderRef, flow } = starts.at(-1)?.detail ?? {};
     assert.equal(flow, 'other-device', 'a computer starts in the QR flow');
     return /** @type {string} */ (orderRef);
   };
-  const startsSoFar = () =>
-    page.evaluate(
-      () => /** @type {any} */ (window).bankidEvents.filter((/** @type {any} */ e) => e.type === 'bankid-start').length,
-    );
   const order = (/** @type {string} */ orderRef) => sim.orders().find((o) => o.orderRef === orderRef);
   /** The user scans the QR code the page shows now and identifies; the host then navigates. */
   const scanAndIdentify = async (/** @type {string} */ orderRef) => {
