@@ -1,5 +1,7 @@
-// Runs the Node-side tests (server/, simulator/, demo/) and the browser tests (web-test-runner in
-// Chromium), then prints one line that counts both: `tests: N passed, N failed`.
+// Runs the Node-side tests (server/, simulator/, demo/, examples/server/), then the browser suite
+// in Chromium (Lit's development build), Firefox and WebKit (its production build, the one the
+// bundle ships), one engine at a time, then prints one line that counts all: `tests: N passed, N failed`.
+// TEST_ENGINES=chromium (comma-separated) runs only those engines.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
@@ -34,14 +36,32 @@ const node = await run(process.execPath, [
 const nodePassed = count(node.output, /ℹ pass (\d+)/);
 const nodeFailed = count(node.output, /ℹ fail (\d+)/) + (node.code !== 0 && !/ℹ fail [1-9]/.test(node.output) ? 1 : 0);
 
-const browser = await run('npx', ['web-test-runner'], { WTR_SUMMARY_LABEL: 'browser' });
-const summary = [...browser.output.matchAll(/^browser: (\d+) passed, (\d+) failed/gm)].pop();
-const browserPassed = Number(summary?.[1] ?? 0);
-// No summary line means the runner itself broke: count that as a failure.
-const browserFailed = summary ? Number(summary[2]) : 1;
+// One WTR run per engine: several at once time out on 2 cores and share the e2e simulator.
+const ENGINES = { chromium: 'development', firefox: 'production', webkit: 'production' };
+const engines = (process.env.TEST_ENGINES || Object.keys(ENGINES).join(',')).split(',').map((e) => e.trim());
+const browsers = [];
+for (const engine of engines) {
+  const build = ENGINES[engine] ?? 'development';
+  const label = `browser (${engine}, ${build} build)`;
+  const browser = await run('npx', ['web-test-runner'], {
+    WTR_BROWSER: engine,
+    WTR_BUILD: build,
+    WTR_SUMMARY_LABEL: label,
+  });
+  const summary = [...browser.output.matchAll(/^(.*): (\d+) passed, (\d+) failed/gm)]
+    .filter((m) => m[1] === label)
+    .pop();
+  const passed = Number(summary?.[2] ?? 0);
+  let failed = Number(summary?.[3] ?? 0);
+  // No summary line, no test at all, or a failing exit without a failed test: the runner or the
+  // browser itself broke. That is a failure, never zero tests.
+  if (!summary || passed + failed === 0 || (browser.code !== 0 && failed === 0)) failed++;
+  browsers.push({ label, passed, failed, code: browser.code });
+}
 
-const passed = nodePassed + browserPassed;
-const failed = nodeFailed + browserFailed + (browser.code !== 0 && browserFailed === 0 ? 1 : 0);
+const passed = nodePassed + browsers.reduce((sum, b) => sum + b.passed, 0);
+const failed = nodeFailed + browsers.reduce((sum, b) => sum + b.failed, 0);
 console.log(`node: ${nodePassed} passed, ${nodeFailed} failed`);
+for (const b of browsers) console.log(`${b.label}: ${b.passed} passed, ${b.failed} failed`);
 console.log(`tests: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && node.code === 0 && browser.code === 0 ? 0 : 1);
+process.exit(failed === 0 && node.code === 0 && browsers.every((b) => b.code === 0) ? 0 : 1);

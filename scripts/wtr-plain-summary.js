@@ -24,7 +24,7 @@ export function plainSummaryReporter() {
         else if (session.passed === false && session.errors?.length && acc.failed === 0) acc.failed++;
       }
       const skipped = acc.skipped ? `, ${acc.skipped} skipped` : '';
-      // scripts/test.js labels this part `browser:` and prints the total itself.
+      // scripts/test.js labels each engine's run (`browser (firefox, production build)`) and prints the total.
       const label = process.env.WTR_SUMMARY_LABEL || 'tests';
       const line = `${label}: ${acc.passed} passed, ${acc.failed} failed${skipped}`;
       // Printed at exit so it is the last line, after WTR's own block.
