@@ -18,6 +18,7 @@ const chainedSourceMaps = {
   name: 'chained-source-maps',
   load(id) {
     if (!id.endsWith('.js') || !existsSync(`${id}.map`)) return null;
+    this.addWatchFile(id); // so rollup --watch still sees the change
     const code = readFileSync(id, 'utf8').replace(/\n\/\/# sourceMappingURL=.*$/, '');
     return { code, map: readFileSync(`${id}.map`, 'utf8') };
   },

@@ -1,4 +1,4 @@
-// Runs the Node-side tests (server/, simulator/, demo/, examples/server/), then the browser suite
+// Runs the Node-side tests (server/, simulator/, demo/, the examples, the package), then the browser suite
 // in Chromium (Lit's development build), Firefox and WebKit (its production build, the one the
 // bundle ships), one engine at a time, then prints one line that counts all: `tests: N passed, N failed`.
 // TEST_ENGINES=chromium (comma-separated) runs only those engines.
@@ -20,10 +20,12 @@ function run(command, args, env = {}) {
 const count = (output, pattern) => Number(output.match(pattern)?.[1] ?? 0);
 
 // TypeScript tests run through tsx; most of them wait on sockets, so four files run at a time.
-const nodeTestFiles = ['server/test', 'simulator/test', 'demo', 'examples/server'].flatMap((dir) =>
-  readdirSync(dir)
-    .filter((name) => /\.test\.(ts|js)$/.test(name))
-    .map((name) => `${dir}/${name}`),
+// examples/frameworks.test.js installs each framework example from the packed package (npm).
+const nodeTestFiles = ['server/test', 'simulator/test', 'demo', 'examples', 'examples/server', 'scripts'].flatMap(
+  (dir) =>
+    readdirSync(dir)
+      .filter((name) => /\.test\.(ts|js)$/.test(name))
+      .map((name) => `${dir}/${name}`),
 );
 const node = await run(process.execPath, [
   '--import',
