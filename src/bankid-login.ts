@@ -83,7 +83,11 @@ export class BankIdLogin extends LitElement {
   @property({ type: Number, attribute: 'launch-button-delay' }) launchButtonDelay = 5000;
 
   /** Begin as soon as the element is connected, instead of showing the begin button. */
-  @property({ type: Boolean, attribute: 'start-on-connect' }) startOnConnect = false;
+  @property({
+    attribute: 'start-on-connect',
+    converter: { fromAttribute: (value) => value !== null && value !== 'false' },
+  })
+  startOnConnect = false;
 
   /** Where the BankID app returns on iOS; must be on this origin. Defaults to the page's URL. */
   @property({ attribute: 'return-url' }) returnUrl = '';
@@ -107,7 +111,10 @@ export class BankIdLogin extends LitElement {
     api: this.api,
     operation: this.orderOperation,
     headers: this.headers ?? {},
-    launchButtonDelay: Number.isFinite(this.launchButtonDelay) ? Math.max(0, this.launchButtonDelay) : 5000,
+    // A string from a framework binding ("3000") counts as its number.
+    launchButtonDelay: Number.isFinite(Number(this.launchButtonDelay))
+      ? Math.max(0, Number(this.launchButtonDelay))
+      : 5000,
     platform: this.platform,
     returnUrl: this.resolvedReturnUrl(),
   }));
@@ -193,7 +200,11 @@ export class BankIdLogin extends LitElement {
     if (!this.api || this.order.snapshot.state !== 'idle') return;
     this.orderOperation = this.currentOperation;
     if (this.order.resumeSaved()) return;
-    if (this.startOnConnect) this.begin(undefined);
+    if (this.startOnConnect) {
+      this.order.startSoon(() => {
+        if (this.startOnConnect && this.order.snapshot.state === 'idle') this.begin(undefined);
+      });
+    }
   }
 
   private get currentOperation(): Operation {

@@ -106,6 +106,8 @@ export interface Step {
 }
 
 /** Polling pace (CONTRACT §4): faster while a QR code must keep animating. */
+/** A resumed order (a reload, the return from the app) is first collected this long after. */
+export const RESUME_COLLECT_DELAY = 500;
 export const QR_COLLECT_INTERVAL = 1000;
 export const COLLECT_INTERVAL = 2000;
 /** A collect that keeps failing fails the order this long after the first failure. */
@@ -219,7 +221,12 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
       };
       return {
         snapshot,
-        effects: [{ type: 'collect', delay: 0 }, emit('bankid-status', { status: 'pending', hintCode: null, message })],
+        // The first collect waits a moment: iOS fails fetches in the first moments of a page woken
+        // up by the return from the app, and the page's own scripts may still be setting `headers`.
+        effects: [
+          { type: 'collect', delay: RESUME_COLLECT_DELAY },
+          emit('bankid-status', { status: 'pending', hintCode: null, message }),
+        ],
       };
     }
 

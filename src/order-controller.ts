@@ -43,7 +43,7 @@ export const SWITCH_CANCEL_WAIT = 2000;
 /** Saved orders older than this are stale: BankID has long expired them. */
 const SAVED_ORDER_MAX_AGE = 10 * 60 * 1000;
 
-type TimerName = 'collect' | 'launch-button' | 'give-up' | 'removal';
+type TimerName = 'collect' | 'launch-button' | 'give-up' | 'removal' | 'start-on-connect';
 
 /** Connected controllers, so a removed element can tell when another one took over its order. */
 const connected = new Set<OrderController>();
@@ -82,6 +82,7 @@ export class OrderController implements ReactiveController {
   }
 
   hostDisconnected(): void {
+    this.clearTimer('start-on-connect');
     document.removeEventListener('visibilitychange', this.onVisibilityChange);
     window.removeEventListener('pageshow', this.onPageShow);
     window.removeEventListener('online', this.collectNow);
@@ -93,6 +94,14 @@ export class OrderController implements ReactiveController {
       const handedOver = orderRef !== null && [...connected].some((other) => other.snapshot.orderRef === orderRef);
       this.dispatch({ type: 'removed', handedOver });
     });
+  }
+
+  /**
+   * `start-on-connect`: begins in the next task, once the page or framework that inserted the
+   * element has also set its properties (Angular sets `[headers]` after inserting the node).
+   */
+  startSoon(begin: () => void): void {
+    this.setTimer('start-on-connect', 0, begin);
   }
 
   /** Begins an order unless one is live. Settles when the order is created or has failed to start. */

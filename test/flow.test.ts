@@ -812,7 +812,7 @@ describe('flow: resume after a reload or a return from the app', () => {
     order: { orderRef: 'order-9', flow: 'this-device', startedAt: NOW - 30_000, autoStartToken: TOKEN, ...order },
   });
 
-  it('this device: waiting with the same order, collect at once, the button at once, nothing launched, no bankid-start', () => {
+  it('this device: waiting with the same order, collect 500 ms later, the button at once, nothing launched, no bankid-start', () => {
     const result = run(initialSnapshot('other-device'), saved(), phone);
     expect(result.snapshot).to.include({
       state: 'waiting',
@@ -825,7 +825,7 @@ describe('flow: resume after a reload or a return from the app', () => {
       status: 'pending',
     });
     expect(result.effects).to.deep.equal([
-      { type: 'collect', delay: 0 },
+      { type: 'collect', delay: 500 },
       {
         type: 'emit',
         event: { name: 'bankid-status', detail: { status: 'pending', hintCode: null, message: 'RFA13' } },
@@ -847,7 +847,7 @@ describe('flow: resume after a reload or a return from the app', () => {
       launchButton: false,
     });
     expect(result.effects).to.deep.equal([
-      { type: 'collect', delay: 0 },
+      { type: 'collect', delay: 500 },
       {
         type: 'emit',
         event: { name: 'bankid-status', detail: { status: 'pending', hintCode: null, message: 'RFA1' } },

@@ -7,6 +7,7 @@ import '../src/define.js';
 import type { BankIdLogin } from '../src/bankid-login.js';
 import type { Platform } from '../src/platform.js';
 import { qrSymbol } from '../src/qr.js';
+import { RESUME_COLLECT_DELAY } from '../src/flow.js';
 import {
   API,
   FakeBackend,
@@ -131,13 +132,16 @@ describe('the saved order', () => {
 });
 
 describe('after a reload: this-device order', () => {
-  it('makes no new order, launches nothing, shows the open-the-app button and collects the same order at once', async () => {
+  it('makes no new order, launches nothing, shows the open-the-app button and collects the same order 500 ms later', async () => {
     const { since } = await orderLeftBehind();
     const { el, log } = await mount();
 
     expect(buttonNames(el)).to.include('Starta BankID säkerhetsprogram');
     expect(el.state).to.equal('waiting');
-    await settle(el);
+    // Not at once: a page woken by the return from the app cannot fetch at first (iOS).
+    await settle(el, RESUME_COLLECT_DELAY - 1);
+    expect(since()).to.deep.equal([]);
+    await settle(el, 1);
     expect(since().map((r) => [r.endpoint, r.body])).to.deep.equal([['collect', { orderRef: 'order-1' }]]);
     expect(events(log, 'bankid-start')).to.deep.equal([]);
     expect(events(log, 'bankid-launch')).to.deep.equal([]);
@@ -147,6 +151,15 @@ describe('after a reload: this-device order', () => {
     expect(since().filter((r) => r.endpoint === 'auth')).to.deep.equal([]);
     expect(since().every((r) => r.endpoint === 'collect' && r.body.orderRef === 'order-1')).to.equal(true);
     expect(since().length).to.be.greaterThan(1);
+  });
+
+  it('the first collect carries headers the page sets after the element connected (a later script)', async () => {
+    await orderLeftBehind();
+    const { el } = await mount();
+    el.headers = { 'X-CSRF-Token': 'late' };
+    await settle(el, RESUME_COLLECT_DELAY);
+    const first = backend.calls('collect').at(-1)!;
+    expect(new Headers(first.init.headers).get('X-CSRF-Token')).to.equal('late');
   });
 
   it('the button opens the same order’s URL with the same token', async () => {
@@ -177,7 +190,7 @@ describe('after a reload: this-device order', () => {
       json: { orderRef: 'order-1', status: 'complete', completionData: { user: { personalNumber: '190000000000' } } },
     });
     const { el, log } = await mount();
-    await settle(el);
+    await settle(el, RESUME_COLLECT_DELAY);
     expect(el.state).to.equal('signing');
     expect(sessionStorage.getItem(key)).to.not.equal(null);
     await settle(el, 2000);
@@ -191,7 +204,7 @@ describe('after a reload: QR order', () => {
   it('resumes polling the same order and shows the code from the collect answer', async () => {
     const { since } = await orderLeftBehind({ flow: 'other-device' });
     const { el, log } = await mount({ flow: 'other-device' });
-    await settle(el);
+    await settle(el, RESUME_COLLECT_DELAY);
     expect(since().map((r) => [r.endpoint, r.body])).to.deep.equal([['collect', { orderRef: 'order-1' }]]);
     const svg = el.shadowRoot!.querySelector('svg[role=img]');
     expect(svg !== null, 'a QR code is shown').to.equal(true);
@@ -208,7 +221,7 @@ describe('after a reload: QR order', () => {
   it('resumes the saved flow whatever the new element’s flow attribute says', async () => {
     const { since } = await orderLeftBehind({ flow: 'other-device' });
     const { el } = await mount({ flow: 'this-device' });
-    await settle(el);
+    await settle(el, RESUME_COLLECT_DELAY);
     expect(since().map((r) => r.endpoint)).to.deep.equal(['collect']);
     expect(el.shadowRoot!.querySelector('svg[role=img]') !== null, 'a QR code is shown').to.equal(true);
     expect(buttonNames(el)).to.not.include('Starta BankID säkerhetsprogram');
@@ -304,7 +317,7 @@ describe('a saved value that cannot be trusted is ignored and removed', () => {
     sessionStorage.setItem(key, JSON.stringify(good(Date.now())));
     const mark = backend.requests.length;
     const { el } = await mount();
-    await settle(el);
+    await settle(el, RESUME_COLLECT_DELAY);
     expect(el.state).to.equal('waiting');
     expect(backend.requests.slice(mark).map((r) => r.body)).to.deep.equal([{ orderRef: 'order-1' }]);
   });
@@ -313,7 +326,7 @@ describe('a saved value that cannot be trusted is ignored and removed', () => {
     const { since } = await orderLeftBehind();
     await clock.tickAsync(TEN_MINUTES - 1000);
     const { el } = await mount();
-    await settle(el);
+    await settle(el, RESUME_COLLECT_DELAY);
     expect(el.state).to.equal('waiting');
     expect(since().map((r) => [r.endpoint, r.body])).to.deep.equal([['collect', { orderRef: 'order-1' }]]);
   });
@@ -361,7 +374,7 @@ describe('keys per api and operation', () => {
   it('…but is resumed by a sign element', async () => {
     const { since } = await orderLeftBehind({ operation: 'sign' });
     const { el } = await mount({ operation: 'sign' });
-    await settle(el);
+    await settle(el, RESUME_COLLECT_DELAY);
     expect(el.state).to.equal('waiting');
     expect(since().map((r) => [r.endpoint, r.body])).to.deep.equal([['collect', { orderRef: 'order-1' }]]);
   });

@@ -385,6 +385,36 @@ describe('exactly one order at a time', () => {
     expect(open.called).to.equal(false);
   });
 
+  it('start-on-connect begins in the task after connecting, with headers set right after insertion (as Angular does)', async () => {
+    const el = document.createElement('bankid-login');
+    el.setAttribute('api', API);
+    el.setAttribute('flow', 'this-device');
+    el.setAttribute('start-on-connect', '');
+    el.platform = computer;
+    document.body.append(el);
+    el.headers = { 'X-CSRF-Token': 'abc' };
+    expect(backend.calls('auth')).to.have.length(0);
+    await clock.tickAsync(0);
+    expect(backend.calls('auth')).to.have.length(1);
+    expect(new Headers(backend.calls('auth')[0]!.init.headers).get('X-CSRF-Token')).to.equal('abc');
+    el.remove();
+    await clock.tickAsync(0);
+  });
+
+  it('start-on-connect="false" (what a framework may write) does not start; a launch-button-delay string counts', async () => {
+    const el = await mount();
+    el.setAttribute('start-on-connect', 'false');
+    await advance(el, 1000);
+    expect(el.startOnConnect).to.equal(false);
+    expect(backend.calls('auth')).to.have.length(0);
+    (el as unknown as { launchButtonDelay: string }).launchButtonDelay = '1000';
+    await el.start();
+    await advance(el, 999);
+    expect(buttonNames(el)).to.not.include('Starta BankID säkerhetsprogram');
+    await advance(el, 1);
+    expect(buttonNames(el)).to.include('Starta BankID säkerhetsprogram');
+  });
+
   it('start-on-connect begins at connect with one request', async () => {
     const el = await mount({ startOnConnect: true });
     expect(backend.calls('auth')).to.have.length(1);
