@@ -23,7 +23,17 @@ export type MessageId =
   | 'RFA22'
   | 'RFA23'
   | 'reconnecting'
-  | 'update-app';
+  | 'update-app'
+  /** The BankID app's newer steps (pending): face recognition, step-up, checking. */
+  | 'user-face'
+  | 'user-step-up'
+  | 'processing'
+  /** The app's newer failures: the ID document, the face, no NFC, several BankIDs, step-up. */
+  | 'mrtd-failed'
+  | 'face-failed'
+  | 'no-nfc'
+  | 'several-bankids'
+  | 'step-up-failed';
 
 export interface BankIdStartDetail {
   orderRef: string;

@@ -59,7 +59,15 @@ export type RewordableText =
   | 'rfa21-sign'
   | 'rfa22'
   | 'rfa23'
-  | 'reconnecting';
+  | 'reconnecting'
+  | 'user-face'
+  | 'user-step-up'
+  | 'processing'
+  | 'mrtd-failed'
+  | 'face-failed'
+  | 'no-nfc'
+  | 'several-bankids'
+  | 'step-up-failed';
 /** A page's own wording: `{ 'label-begin': 'Logga in på Mina sidor' }`. */
 export type TextOverrides = Partial<Record<RewordableText, string>>;
 
@@ -69,11 +77,12 @@ function own(overrides: TextOverrides | undefined, id: RewordableText, ours: str
   return typeof text === 'string' && text.trim() !== '' ? text : ours;
 }
 
-/** Hint codes that mean the BankID app has picked up the order. */
-const APP_HAS_ORDER = new Set(['started', 'userSign', 'userMrtd']);
-
+/**
+ * Every pending hint but these two means the BankID app has the order (CONTRACT §2): also the
+ * app's newer steps (face, step-up, …) and hints BankID adds after this was written.
+ */
 export function appHasOrder(hintCode: string | null): boolean {
-  return hintCode !== null && APP_HAS_ORDER.has(hintCode);
+  return hintCode !== null && hintCode !== 'outstandingTransaction' && hintCode !== 'noClient';
 }
 
 /** The message for a pending order (BANKID-REFERENCE §3; unknown or missing hint → RFA21). */
@@ -91,6 +100,12 @@ export function pendingMessage(hintCode: string | null, context: Pick<MessageCon
       return 'RFA9';
     case 'userMrtd':
       return 'RFA23';
+    case 'userFace':
+      return 'user-face';
+    case 'userStepUp':
+      return 'user-step-up';
+    case 'processing':
+      return 'processing';
     default:
       return 'RFA21';
   }
@@ -112,6 +127,16 @@ export function failedOutcome(hintCode: string | null, flow: Flow): 'cancelled' 
       return { code, message: 'RFA16', retryable: true };
     case 'notSupportedByUserApp':
       return { code, message: 'update-app', retryable: true };
+    case 'mrtdVerificationFailed':
+      return { code, message: 'mrtd-failed', retryable: true };
+    case 'facialRecognitionFailed':
+      return { code, message: 'face-failed', retryable: true };
+    case 'nfcNotSupportedByDevice':
+      return { code, message: 'no-nfc', retryable: true };
+    case 'multipleBankIdsOnDevice':
+      return { code, message: 'several-bankids', retryable: true };
+    case 'stepUpFailed':
+      return { code, message: 'step-up-failed', retryable: true };
     default:
       return { code, message: 'RFA22', retryable: true };
   }
@@ -130,7 +155,8 @@ export function startFailure(problem: RequestProblem): Failure {
   if (problem.kind !== 'http') return { code: 'network', message: 'RFA5', retryable: true };
   const status = problem.status ?? 0;
   const code = problem.errorCode ?? (status >= 500 ? 'network' : `http-${status}`);
-  if (status >= 500) return { code, message: 'RFA5', retryable: true };
+  // Overload (429) passes with time, as a server error does: "try again in a while" (CONTRACT §4).
+  if (status >= 500 || status === 429) return { code, message: 'RFA5', retryable: true };
   if (problem.errorCode === 'alreadyInProgress') return { code, message: 'RFA4', retryable: true };
   return { code, message: 'RFA22', retryable: true };
 }
@@ -284,6 +310,58 @@ export function messageText(
       );
     case 'reconnecting':
       return own(overrides, 'reconnecting', msg('Connection lost for a moment. Reconnecting…', { id: 'reconnecting' }));
+    case 'user-face':
+      return own(
+        overrides,
+        'user-face',
+        msg('Look at the camera and follow the instructions in the BankID app.', { id: 'user-face' }),
+      );
+    case 'user-step-up':
+      return own(
+        overrides,
+        'user-step-up',
+        msg('Follow the instructions in the BankID app to confirm that it is you.', { id: 'user-step-up' }),
+      );
+    case 'processing':
+      return own(overrides, 'processing', msg('BankID is checking. Please wait a moment.', { id: 'processing' }));
+    case 'mrtd-failed':
+      return own(
+        overrides,
+        'mrtd-failed',
+        msg('Your passport or ID card could not be read. Try again, and hold the document still against your phone.', {
+          id: 'mrtd-failed',
+        }),
+      );
+    case 'face-failed':
+      return own(
+        overrides,
+        'face-failed',
+        msg('BankID could not recognise your face. Try again in good light and look straight at the camera.', {
+          id: 'face-failed',
+        }),
+      );
+    case 'no-nfc':
+      return own(
+        overrides,
+        'no-nfc',
+        msg('This phone cannot read your passport or ID card: it has no NFC. Try again on a phone with NFC.', {
+          id: 'no-nfc',
+        }),
+      );
+    case 'several-bankids':
+      return own(
+        overrides,
+        'several-bankids',
+        msg('There is more than one BankID on this device. Keep only one BankID in the app, then try again.', {
+          id: 'several-bankids',
+        }),
+      );
+    case 'step-up-failed':
+      return own(
+        overrides,
+        'step-up-failed',
+        msg('BankID could not confirm that it is you. Please try again.', { id: 'step-up-failed' }),
+      );
   }
 }
 

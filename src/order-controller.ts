@@ -26,7 +26,7 @@ import {
 } from './flow.js';
 import { launcher } from './launcher.js';
 import type { Operation } from './messages.js';
-import { launchUrl, sendsReturnUrl, type Platform } from './platform.js';
+import { launchUrl, startReturnUrl, type Platform } from './platform.js';
 
 /** What the controller reads from the element whenever it needs it. */
 export interface OrderSettings {
@@ -243,7 +243,8 @@ export class OrderController implements ReactiveController {
     let orderRef: string | null = null;
     if (generation === this.startGeneration) {
       const { api, operation, headers, platform, returnUrl } = this.settings();
-      const body = flow === 'this-device' && sendsReturnUrl(platform) ? { flow, returnUrl } : { flow };
+      const back = flow === 'this-device' ? startReturnUrl(platform, returnUrl) : null;
+      const body = back === null ? { flow } : { flow, returnUrl: back };
       const result = await requestStart(api, operation, body, { headers });
       if (generation === this.startGeneration) {
         this.dispatch({ type: 'start-answer', result, now: Date.now() });

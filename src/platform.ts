@@ -88,7 +88,12 @@ export function launchUrl(platform: Platform, autoStartToken: string, returnUrl:
   return `${base}?autostarttoken=${autoStartToken}&redirect=${redirect}`;
 }
 
-/** True only where the launch URL carries the page's return URL (iOS Safari): only then does the start request carry `returnUrl`. */
-export function sendsReturnUrl(platform: Platform): boolean {
-  return platform.returnTarget === 'page';
+/**
+ * The `returnUrl` a this-device start sends, for BankID to open when the app is done (BankID's way
+ * since 2024; newer apps ignore `redirect=` when it is there): on iOS the page in Safari, the
+ * browser's own scheme in Chrome and Firefox. None elsewhere: Android returns by itself.
+ */
+export function startReturnUrl(platform: Platform, pageUrl: string): string | null {
+  if (platform.os !== 'ios') return null;
+  return platform.returnTarget === 'page' ? pageUrl : platform.returnTarget === 'null' ? null : platform.returnTarget;
 }

@@ -409,16 +409,27 @@ describe('flow: pending collect answers', () => {
     });
   });
 
-  it('an unknown pending hint shows RFA21 and keeps polling', () => {
+  it('an unknown pending hint means the app has the order: signing, RFA21, no QR code, polling on', () => {
     const result = run(waiting('other-device'), pending('brandNewHint', QR1));
-    expect(result.snapshot).to.include({ state: 'waiting', message: 'RFA21', hintCode: 'brandNewHint', qr: QR1 });
+    expect(result.snapshot).to.include({ state: 'signing', message: 'RFA21', hintCode: 'brandNewHint', qr: null });
     expect(result.effects).to.deep.equal([
       {
         type: 'emit',
         event: { name: 'bankid-status', detail: { status: 'pending', hintCode: 'brandNewHint', message: 'RFA21' } },
       },
-      { type: 'collect', delay: 1000 },
+      { type: 'collect', delay: 2000 },
     ]);
+  });
+
+  it("the app's newer steps (face, step-up, checking) are signing with their own messages", () => {
+    for (const [hint, message] of [
+      ['userFace', 'user-face'],
+      ['userStepUp', 'user-step-up'],
+      ['processing', 'processing'],
+    ] as const) {
+      const result = run(waiting('this-device'), pending(hint));
+      expect(result.snapshot, hint).to.include({ state: 'signing', message, launchButton: false });
+    }
   });
 
   it('a collect answer for an order that is no longer live is ignored', () => {

@@ -41,6 +41,14 @@ const ALL_IDS: MessageId[] = [
   'RFA23',
   'reconnecting',
   'update-app',
+  'user-face',
+  'user-step-up',
+  'processing',
+  'mrtd-failed',
+  'face-failed',
+  'no-nfc',
+  'several-bankids',
+  'step-up-failed',
 ];
 
 const CONTEXTS: MessageContext[] = [];
@@ -75,6 +83,10 @@ describe('messages: pendingMessage', () => {
     ['userSign', 'other-device', 'mobile', 'RFA9'],
     ['userMrtd', 'this-device', 'mobile', 'RFA23'],
     ['userMrtd', 'other-device', 'computer', 'RFA23'],
+    ['userFace', 'this-device', 'mobile', 'user-face'],
+    ['userStepUp', 'other-device', 'computer', 'user-step-up'],
+    ['processing', 'this-device', 'computer', 'processing'],
+    ['userCallConfirm', 'this-device', 'mobile', 'RFA21'],
     ['somethingNew', 'this-device', 'computer', 'RFA21'],
     ['somethingNew', 'other-device', 'mobile', 'RFA21'],
     ['userCancel', 'other-device', 'computer', 'RFA21'],
@@ -91,10 +103,13 @@ describe('messages: appHasOrder', () => {
     ['started', true],
     ['userSign', true],
     ['userMrtd', true],
+    ['userFace', true],
+    ['userStepUp', true],
+    ['processing', true],
+    ['userCallConfirm', true],
+    ['somethingNew', true],
     ['outstandingTransaction', false],
     ['noClient', false],
-    ['userCallConfirm', false],
-    ['somethingNew', false],
     [null, false],
   ];
   for (const [hint, has] of table) {
@@ -117,6 +132,11 @@ describe('messages: failedOutcome (CONTRACT §4)', () => {
     ['notSupportedByUserApp', 'other-device', 'notSupportedByUserApp', 'update-app'],
     ['userDeclinedCall', 'this-device', 'userDeclinedCall', 'RFA22'],
     ['transactionRiskBlocked', 'other-device', 'transactionRiskBlocked', 'RFA22'],
+    ['mrtdVerificationFailed', 'this-device', 'mrtdVerificationFailed', 'mrtd-failed'],
+    ['facialRecognitionFailed', 'other-device', 'facialRecognitionFailed', 'face-failed'],
+    ['nfcNotSupportedByDevice', 'this-device', 'nfcNotSupportedByDevice', 'no-nfc'],
+    ['multipleBankIdsOnDevice', 'other-device', 'multipleBankIdsOnDevice', 'several-bankids'],
+    ['stepUpFailed', 'this-device', 'stepUpFailed', 'step-up-failed'],
     ['somethingNew', 'this-device', 'somethingNew', 'RFA22'],
   ];
   for (const [hint, flow, code, message] of table) {
@@ -157,7 +177,8 @@ describe('messages: startFailure (CONTRACT §4)', () => {
     ['400 without errorCode', { kind: 'http', status: 400, errorCode: null }, 'http-400', 'RFA22'],
     ['401 without errorCode', { kind: 'http', status: 401, errorCode: null }, 'http-401', 'RFA22'],
     ['403 with errorCode', { kind: 'http', status: 403, errorCode: 'forbidden' }, 'forbidden', 'RFA22'],
-    ['429 without errorCode', { kind: 'http', status: 429, errorCode: null }, 'http-429', 'RFA22'],
+    ['429 without errorCode', { kind: 'http', status: 429, errorCode: null }, 'http-429', 'RFA5'],
+    ['429 tooManyRequests', { kind: 'http', status: 429, errorCode: 'tooManyRequests' }, 'tooManyRequests', 'RFA5'],
     ['invalid body', { kind: 'invalid' }, 'invalid-response', 'RFA22'],
   ];
   for (const [name, problem, code, message] of table) {

@@ -1,5 +1,5 @@
 import { expect } from '@open-wc/testing';
-import { currentPlatform, detectPlatform, isUuid, launchUrl, sendsReturnUrl } from '../src/platform.js';
+import { currentPlatform, detectPlatform, isUuid, launchUrl, startReturnUrl } from '../src/platform.js';
 import type { Platform } from '../src/platform.js';
 
 const TOKEN = '0b8a3a7e-5c1d-4f2a-9e3b-6d7c8f9a0b1c';
@@ -19,7 +19,8 @@ interface Row {
   os: Platform['os'];
   browser: Platform['browser'];
   gesture: boolean;
-  sendsReturnUrl: boolean;
+  /** What a this-device start sends as `returnUrl`. */
+  startReturn: string | null;
 }
 
 const MAC_SAFARI =
@@ -27,9 +28,9 @@ const MAC_SAFARI =
 const ANDROID_CHROME =
   'Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36';
 
-const computer = { url: DESKTOP, device: 'computer', os: 'other', gesture: false, sendsReturnUrl: false } as const;
-const iosNull = { url: `${APP}null`, device: 'mobile', os: 'ios', gesture: false, sendsReturnUrl: false } as const;
-const android = { url: `${APP}null`, device: 'mobile', os: 'android', sendsReturnUrl: false } as const;
+const computer = { url: DESKTOP, device: 'computer', os: 'other', gesture: false, startReturn: null } as const;
+const iosNull = { url: `${APP}null`, device: 'mobile', os: 'ios', gesture: false, startReturn: null } as const;
+const android = { url: `${APP}null`, device: 'mobile', os: 'android', startReturn: null } as const;
 
 const rows: Row[] = [
   // Computers
@@ -94,7 +95,7 @@ const rows: Row[] = [
     device: 'mobile',
     os: 'ios',
     gesture: false,
-    sendsReturnUrl: true,
+    startReturn: RETURN_URL,
   },
   {
     name: 'iPhone Chrome',
@@ -103,6 +104,7 @@ const rows: Row[] = [
     browser: 'chrome',
     ...iosNull,
     url: `${APP}googlechromes://`,
+    startReturn: 'googlechromes://',
   },
   {
     name: 'iPhone Firefox',
@@ -111,6 +113,7 @@ const rows: Row[] = [
     browser: 'firefox',
     ...iosNull,
     url: `${APP}firefox://`,
+    startReturn: 'firefox://',
   },
   {
     name: 'iPhone Edge',
@@ -170,7 +173,7 @@ const rows: Row[] = [
     device: 'mobile',
     os: 'ios',
     gesture: false,
-    sendsReturnUrl: true,
+    startReturn: RETURN_URL,
   },
   {
     name: 'iPad reporting Mac (Safari, 5 touch points)',
@@ -181,7 +184,7 @@ const rows: Row[] = [
     device: 'mobile',
     os: 'ios',
     gesture: false,
-    sendsReturnUrl: true,
+    startReturn: RETURN_URL,
   },
   // Android
   {
@@ -247,6 +250,53 @@ const rows: Row[] = [
     gesture: true,
     ...android,
   },
+  {
+    name: 'Android Instagram in-app',
+    userAgent:
+      'Mozilla/5.0 (Linux; Android 14; SM-S911B Build/UP1A.231005.007; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/131.0.6778.135 Mobile Safari/537.36 Instagram 361.0.0.46.88 Android (34/14; 480dpi; 1080x2340; samsung; SM-S911B; dm1q; qcom; sv_SE; 674675155)',
+    browser: 'in-app',
+    gesture: true,
+    ...android,
+  },
+  {
+    name: 'Android LinkedIn in-app',
+    userAgent:
+      'Mozilla/5.0 (Linux; Android 13; Pixel 7 Build/TQ3A.230901.001; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/130.0.6723.107 Mobile Safari/537.36 [LinkedInApp]/4.1.1005',
+    browser: 'in-app',
+    gesture: true,
+    ...android,
+  },
+  {
+    name: 'Android Samsung Internet 28 (Galaxy A55)',
+    userAgent:
+      'Mozilla/5.0 (Linux; Android 14; SM-A556B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/28.0 Chrome/130.0.0.0 Mobile Safari/537.36',
+    browser: 'samsung',
+    gesture: true,
+    ...android,
+  },
+  {
+    name: 'Android Edge 131 (Galaxy S24)',
+    userAgent:
+      'Mozilla/5.0 (Linux; Android 14; SM-S921B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36 EdgA/131.0.2903.87',
+    browser: 'edge',
+    gesture: true,
+    ...android,
+  },
+  {
+    name: 'Android Opera 86 (Pixel 8)',
+    userAgent:
+      'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.104 Mobile Safari/537.36 OPR/86.0.4363.81830',
+    browser: 'opera',
+    gesture: false,
+    ...android,
+  },
+  {
+    name: 'iPhone Instagram in-app',
+    userAgent:
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 361.0.0.35.82 (iPhone15,3; iOS 18_1_1; sv_SE; sv; scale=3.00; 1290x2796; 674117118)',
+    browser: 'in-app',
+    ...iosNull,
+  },
   { name: 'Android Brave', userAgent: ANDROID_CHROME, isBrave: true, browser: 'brave', gesture: true, ...android },
 ];
 
@@ -259,7 +309,7 @@ describe('platform: user-agent table', () => {
       expect(platform.device, 'device').to.equal(row.device);
       expect(platform.os, 'os').to.equal(row.os);
       expect(platform.browser, 'browser').to.equal(row.browser);
-      expect(sendsReturnUrl(platform), 'sendsReturnUrl').to.equal(row.sendsReturnUrl);
+      expect(startReturnUrl(platform, RETURN_URL), 'startReturnUrl').to.equal(row.startReturn);
     });
   }
 });
