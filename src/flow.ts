@@ -56,8 +56,11 @@ export interface Snapshot {
   failure: Failure | null;
   /** The open-the-app button is due (this-device flow; shown while the app does not have the order). */
   launchButton: boolean;
-  /** Silent new orders after `startFailed` in the QR flow since the user's last start. */
-  quietRestarts: number;
+  /**
+   * QR flow: until when an order nobody scanned is silently replaced by a new one (the user's
+   * start plus QR_PATH_MS), so the code stays usable for at least 3 minutes (WCAG 2.2.1).
+   */
+  qrDeadline: number | null;
   /** A silent new QR order is on its way: the panel keeps waiting, without a code for a moment. */
   restarting: boolean;
   /** Set while collect is failing in ways that may pass. */
@@ -68,7 +71,7 @@ export type Input =
   | { type: 'start'; flow: Flow }
   | { type: 'switch'; flow: Flow }
   | { type: 'start-answer'; result: BackendResult<StartAnswer>; now: number }
-  | { type: 'collect-answer'; result: BackendResult<CollectAnswer> }
+  | { type: 'collect-answer'; result: BackendResult<CollectAnswer>; now: number }
   | { type: 'give-up' }
   | { type: 'launch-button-due' }
   | { type: 'cancel' }
@@ -112,8 +115,8 @@ export const QR_COLLECT_INTERVAL = 1000;
 export const COLLECT_INTERVAL = 2000;
 /** A collect that keeps failing fails the order this long after the first failure. */
 export const RECONNECT_GIVE_UP = 20_000;
-/** Silent new orders after `startFailed` in the QR flow before the panel shows. */
-export const MAX_QUIET_RESTARTS = 3;
+/** How long the QR path lasts without any action: new orders replace unscanned ones until then. */
+export const QR_PATH_MS = 180_000;
 
 export const initialSnapshot = (flow: Flow): Snapshot => ({
   state: 'idle',
@@ -127,7 +130,7 @@ export const initialSnapshot = (flow: Flow): Snapshot => ({
   message: null,
   failure: null,
   launchButton: false,
-  quietRestarts: 0,
+  qrDeadline: null,
   restarting: false,
   reconnect: null,
 });
@@ -173,7 +176,7 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
       if ((current.state !== 'waiting' && current.state !== 'signing') || current.restarting) {
         return { snapshot: current, effects: [] };
       }
-      return onCollectAnswer(current, input.result, context);
+      return onCollectAnswer(current, input.result, input.now, context);
 
     case 'give-up': {
       if (!current.reconnect || !isLive(current.state)) return { snapshot: current, effects: [] };
@@ -266,7 +269,6 @@ function ended(
     orderRef: current.orderRef,
     hintCode: failure?.code ?? current.hintCode,
     failure,
-    quietRestarts: current.quietRestarts,
   };
 }
 
@@ -309,6 +311,8 @@ function onStartAnswer(current: Snapshot, result: BackendResult<StartAnswer>, no
     status: 'pending',
     message,
     launchButton: flow === 'this-device' && context.launchNeedsGesture,
+    // The QR path counts from the first order of the user's start; silent new orders keep it.
+    qrDeadline: flow === 'other-device' ? (current.qrDeadline ?? now + QR_PATH_MS) : null,
   };
   const effects: Effect[] = [emit('bankid-start', { orderRef: answer.orderRef, flow }), { type: 'save-order' }];
   // A silent QR restart keeps the same status line: nothing new to announce.
@@ -322,7 +326,12 @@ function onStartAnswer(current: Snapshot, result: BackendResult<StartAnswer>, no
   return { snapshot, effects };
 }
 
-function onCollectAnswer(current: Snapshot, result: BackendResult<CollectAnswer>, context: FlowContext): Step {
+function onCollectAnswer(
+  current: Snapshot,
+  result: BackendResult<CollectAnswer>,
+  now: number,
+  context: FlowContext,
+): Step {
   if (!result.ok) {
     const { failure } = result;
     if (failure.kind === 'aborted') return { snapshot: current, effects: [] };
@@ -374,7 +383,8 @@ function onCollectAnswer(current: Snapshot, result: BackendResult<CollectAnswer>
     if (
       answer.hintCode === 'startFailed' &&
       current.flow === 'other-device' &&
-      current.quietRestarts < MAX_QUIET_RESTARTS
+      current.qrDeadline !== null &&
+      now < current.qrDeadline
     ) {
       // Nobody scanned in time: a fresh QR code, without bothering the user (the panel stays as it is).
       const snapshot: Snapshot = {
@@ -385,7 +395,6 @@ function onCollectAnswer(current: Snapshot, result: BackendResult<CollectAnswer>
         qr: null,
         hintCode: null,
         reconnect: null,
-        quietRestarts: current.quietRestarts + 1,
       };
       return {
         snapshot,

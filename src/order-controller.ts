@@ -281,7 +281,7 @@ export class OrderController implements ReactiveController {
     const result = await requestCollect(api, orderRef, { headers, signal: inFlight.signal });
     if (inFlight.signal.aborted) return;
     this.collectInFlight = null;
-    this.dispatch({ type: 'collect-answer', result });
+    this.dispatch({ type: 'collect-answer', result, now: Date.now() });
   }
 
   /** Back on the page or online again: ask at once instead of waiting out the timer. */

@@ -638,7 +638,7 @@ describe('a pending answer with an unknown hint code', () => {
     ['auth', 'Identifiering pågår.'],
     ['sign', 'Underskrift pågår.'],
   ] as const) {
-    it(`shows RFA21 (${operation}: "${text}") and keeps polling`, async () => {
+    it(`means the app has it: signing, RFA21 (${operation}: "${text}"), no launch button, and polling goes on`, async () => {
       backend.defaults.collect = backend.pending('someNewHint');
       const { el, log } = await startOrder({ operation });
       expect(backend.calls(operation)).to.have.length(1);
@@ -649,8 +649,9 @@ describe('a pending answer with an unknown hint code', () => {
         hintCode: 'someNewHint',
         message: 'RFA21',
       });
-      expect(el.state).to.equal('waiting');
+      expect(el.state).to.equal('signing');
       expect(el.hintCode).to.equal('someNewHint');
+      expect(buttonNames(el)).to.not.include('Starta BankID säkerhetsprogram');
       expect(textOf(el)).to.include(text);
       expect(buttonNames(el)).to.include('Avbryt');
 

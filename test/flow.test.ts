@@ -9,6 +9,7 @@ import {
   collectDelay,
   initialSnapshot,
   isLive,
+  QR_PATH_MS,
   reconnectDelay,
   step,
   type Effect,
@@ -58,19 +59,20 @@ function collectOk(
   hintCode: string | null,
   qr: string | null = null,
   extra: Record<string, unknown> = {},
+  now = NOW + 1000,
 ): Input {
   const body: Record<string, unknown> = { orderRef: 'order-1', status, ...extra };
   if (hintCode !== null) body.hintCode = hintCode;
   if (qr !== null) body.qr = qr;
   const result: BackendResult<CollectAnswer> = { ok: true, value: { status, hintCode, qr, body } };
-  return { type: 'collect-answer', result };
+  return { type: 'collect-answer', result, now };
 }
 
 const pending = (hintCode: string | null, qr: string | null = null) => collectOk('pending', hintCode, qr);
-const failedHint = (hintCode: string | null) => collectOk('failed', hintCode);
+const failedHint = (hintCode: string | null, now = NOW + 1000) => collectOk('failed', hintCode, null, {}, now);
 
 function collectProblem(failure: BackendFailure): Input {
-  return { type: 'collect-answer', result: { ok: false, failure } };
+  return { type: 'collect-answer', result: { ok: false, failure }, now: NOW + 1000 };
 }
 const http = (status: number, errorCode: string | null = null, retryAfterMs: number | null = null): BackendFailure => ({
   kind: 'http',
@@ -124,7 +126,7 @@ describe('flow: helpers', () => {
       message: null,
       failure: null,
       launchButton: false,
-      quietRestarts: 0,
+      qrDeadline: null,
       restarting: false,
       reconnect: null,
     });
@@ -505,20 +507,22 @@ describe('flow: failed collect answers (CONTRACT §4 table)', () => {
   });
 
   describe('startFailed in the QR flow', () => {
-    /** One QR order that nobody scans: it is created, then collect says startFailed. */
-    const unscanned = (snapshot: Snapshot, n: number): Step =>
-      run(run(snapshot, startAnswer({ orderRef: `order-${n}`, qr: QR0 })).snapshot, failedHint('startFailed'));
+    /** One QR order that nobody scans: made at `at`, and collect says startFailed 30 s later. */
+    const unscanned = (snapshot: Snapshot, n: number, at: number): Step =>
+      run(
+        run(snapshot, startAnswer({ orderRef: `order-${n}`, qr: QR0 }, at)).snapshot,
+        failedHint('startFailed', at + 30_000),
+      );
 
-    it('the 1st, 2nd and 3rd start a new order silently; the 4th fails with RFA17B', () => {
+    it('new orders start silently until the QR path has run 3 minutes; then it fails with RFA17B', () => {
       let snapshot = starting('other-device');
-      for (const n of [1, 2, 3]) {
-        const result = unscanned(snapshot, n);
+      for (let n = 1; n <= 5; n++) {
+        const result = unscanned(snapshot, n, NOW + (n - 1) * 30_000);
         snapshot = result.snapshot;
         // The panel stays as it is: still waiting with the same line, a new code on its way.
         expect(snapshot.state, `#${n}`).to.equal('waiting');
         expect(snapshot).to.include({ restarting: true, orderRef: null, qr: null, message: 'RFA1' });
-        expect(snapshot.flow).to.equal('other-device');
-        expect(snapshot.quietRestarts).to.equal(n);
+        expect(snapshot.qrDeadline, 'the deadline counts from the first order').to.equal(NOW + QR_PATH_MS);
         expect(snapshot.failure).to.equal(null);
         expect(result.effects, `#${n}`).to.deep.equal([
           { type: 'stop' },
@@ -526,28 +530,30 @@ describe('flow: failed collect answers (CONTRACT §4 table)', () => {
           { type: 'start-order', flow: 'other-device', replace: null },
         ]);
       }
-      expectFailed(unscanned(snapshot, 4), 'startFailed', 'RFA17B');
+      // The sixth order fails at NOW + 180 s: the 3 minutes are over.
+      expectFailed(unscanned(snapshot, 6, NOW + 150_000), 'startFailed', 'RFA17B');
     });
 
     it('each silent new order is announced with bankid-start', () => {
-      const restarted = unscanned(starting('other-device'), 1).snapshot;
-      const result = run(restarted, startAnswer({ orderRef: 'order-2', qr: QR1 }));
+      const restarted = unscanned(starting('other-device'), 1, NOW).snapshot;
+      const result = run(restarted, startAnswer({ orderRef: 'order-2', qr: QR1 }, NOW + 31_000));
       expect(emitted(result.effects)[0]).to.deep.equal({
         name: 'bankid-start',
         detail: { orderRef: 'order-2', flow: 'other-device' },
       });
-      expect(result.snapshot).to.include({ state: 'waiting', qr: QR1, quietRestarts: 1 });
+      expect(result.snapshot).to.include({ state: 'waiting', qr: QR1, qrDeadline: NOW + QR_PATH_MS });
     });
 
-    it('an order the user starts resets the count', () => {
+    it('an order the user starts gives the QR path 3 new minutes', () => {
       let snapshot = starting('other-device');
-      for (const n of [1, 2, 3, 4]) snapshot = unscanned(snapshot, n).snapshot;
+      for (let n = 1; n <= 6; n++) snapshot = unscanned(snapshot, n, NOW + (n - 1) * 30_000).snapshot;
       expect(snapshot.state).to.equal('failed');
 
+      const later = NOW + 200_000;
       const retried = run(snapshot, startInput('other-device'));
-      expect(retried.snapshot.quietRestarts).to.equal(0);
-      const silent = unscanned(retried.snapshot, 5);
-      expect(silent.snapshot).to.include({ state: 'waiting', restarting: true });
+      expect(retried.snapshot.qrDeadline).to.equal(null);
+      const silent = unscanned(retried.snapshot, 7, later);
+      expect(silent.snapshot).to.include({ state: 'waiting', restarting: true, qrDeadline: later + QR_PATH_MS });
       expect(types(silent.effects)).to.include('start-order');
       expect(emittedNames(silent.effects)).to.not.include('bankid-failed');
     });

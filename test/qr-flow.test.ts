@@ -250,37 +250,36 @@ describe('QR flow: hidden once the app has the order', () => {
 });
 
 describe('QR flow: startFailed', () => {
-  /** Answers the next collect with startFailed and lets the element react. */
+  /** Nobody scans: the order's collects say pending for 29 s, then startFailed (BankID's 30 s). */
   async function nobodyScans(el: BankIdLogin) {
+    await settle(el, 29_000);
     backend.reply('collect', failedStartFailed);
     await settle(el, 1000);
   }
 
-  async function expectSilentRestarts(el: BankIdLogin, log: ReturnType<typeof recordEvents>, firstOrder: number) {
-    for (let i = 1; i <= 3; i++) {
+  it('starts new orders silently while the QR path is younger than 3 minutes; then fails with RFA17B', async () => {
+    const { el, log } = await mount('other-device');
+    await el.start();
+    await el.updateComplete;
+    for (let i = 1; i <= 5; i++) {
       await nobodyScans(el);
-      const order = firstOrder + i;
+      const order = 1 + i;
       expect(backend.calls('auth'), `restart ${i}`).to.have.length(order);
       expect(backend.calls('auth').at(-1)!.body).to.deep.equal({ flow: 'other-device' });
       expect(events(log, 'bankid-start').at(-1)).to.deep.equal({ orderRef: orderRefOf(order), flow: 'other-device' });
       expect(el.state).to.equal('waiting');
       expect(qrShown(el), `restart ${i} shows a code`).to.equal(true);
-      expect(events(log, 'bankid-failed')).to.have.length(firstOrder === 1 ? 0 : 1);
+      expect(events(log, 'bankid-failed')).to.have.length(0);
     }
-  }
-
-  it('starts a new order silently after the 1st, 2nd and 3rd; the 4th fails with RFA17B', async () => {
-    const { el, log } = await mount('other-device');
-    await el.start();
-    await el.updateComplete;
-    await expectSilentRestarts(el, log, 1);
     // Each new order is the one polled, with its own code.
     await settle(el, 1000);
-    expect(collectedRefs()).to.deep.equal(['order-1', 'order-2', 'order-3', 'order-4']);
-    expect(await decodeShownQr(el)).to.equal(qrOf(4, 1));
+    expect(collectedRefs().at(-1)).to.equal('order-6');
+    expect(await decodeShownQr(el)).to.equal(qrOf(6, 1));
+    // The silent restarts show nothing new: every status of the path is RFA1.
+    expect(events(log, 'bankid-status').every((d) => d.message === 'RFA1')).to.equal(true);
 
-    await nobodyScans(el);
-    expect(backend.calls('auth')).to.have.length(4);
+    await nobodyScans(el); // 3 minutes after the first order
+    expect(backend.calls('auth')).to.have.length(6);
     expect(events(log, 'bankid-failed')).to.deep.equal([{ code: 'startFailed', message: 'RFA17B', retryable: true }]);
     expect(el.state).to.equal('failed');
     expect(qrShown(el)).to.equal(false);
@@ -292,26 +291,25 @@ describe('QR flow: startFailed', () => {
     const polled = backend.calls('collect').length;
     await settle(el, 10_000);
     expect(backend.calls('collect')).to.have.length(polled);
-    expect(backend.calls('auth')).to.have.length(4);
+    expect(backend.calls('auth')).to.have.length(6);
   });
 
-  it('"Försök igen" starts a new order and allows 3 more silent restarts', async () => {
+  it('"Försök igen" starts a new order and a new 3-minute path', async () => {
     const { el, log } = await mount('other-device');
     await el.start();
-    for (let i = 0; i < 4; i++) await nobodyScans(el);
+    for (let i = 0; i < 6; i++) await nobodyScans(el);
     expect(events(log, 'bankid-failed')).to.have.length(1);
 
     await click(el, sv.retry);
-    expect(backend.calls('auth')).to.have.length(5);
-    expect(backend.calls('auth').at(-1)!.body).to.deep.equal({ flow: 'other-device' });
-    expect(events(log, 'bankid-start').at(-1)).to.deep.equal({ orderRef: 'order-5', flow: 'other-device' });
+    expect(backend.calls('auth')).to.have.length(7);
+    expect(events(log, 'bankid-start').at(-1)).to.deep.equal({ orderRef: 'order-7', flow: 'other-device' });
     expect(qrShown(el)).to.equal(true);
-
-    await expectSilentRestarts(el, log, 5);
+    for (let i = 0; i < 5; i++) await nobodyScans(el);
+    expect(el.state).to.equal('waiting');
+    expect(events(log, 'bankid-failed')).to.have.length(1);
     await nobodyScans(el);
-    expect(backend.calls('auth')).to.have.length(8);
+    expect(backend.calls('auth')).to.have.length(12);
     expect(events(log, 'bankid-failed')).to.have.length(2);
-    expect(el.state).to.equal('failed');
   });
 });
 
