@@ -71,7 +71,11 @@ export type Input =
   | { type: 'start'; flow: Flow }
   | { type: 'switch'; flow: Flow }
   | { type: 'start-answer'; result: BackendResult<StartAnswer>; now: number }
-  | { type: 'collect-answer'; result: BackendResult<CollectAnswer>; now: number }
+  /**
+   * `justWoke`: the page became visible less than WAKE_RETRY_WINDOW ago, when iOS still fails
+   * fetches ("Load failed"): a network failure then is retried quietly.
+   */
+  | { type: 'collect-answer'; result: BackendResult<CollectAnswer>; now: number; justWoke?: boolean }
   | { type: 'give-up' }
   | { type: 'launch-button-due' }
   | { type: 'cancel' }
@@ -109,8 +113,15 @@ export interface Step {
 }
 
 /** Polling pace (CONTRACT §4): faster while a QR code must keep animating. */
-/** A resumed order (a reload, the return from the app) is first collected this long after. */
-export const RESUME_COLLECT_DELAY = 500;
+/**
+ * A page woken up (visible again, shown from the back-forward cache, focused, reloaded by the return
+ * from the app) is first collected this long after, and a network failure in the window after that
+ * is retried quietly: iOS fails fetches in the first moments of a woken page.
+ */
+export const WAKE_COLLECT_DELAY = 500;
+export const WAKE_RETRY_WINDOW = 3000;
+/** A resumed order (a reload, the return from the app) is a woken page. */
+export const RESUME_COLLECT_DELAY = WAKE_COLLECT_DELAY;
 export const QR_COLLECT_INTERVAL = 1000;
 export const COLLECT_INTERVAL = 2000;
 /** A collect that keeps failing fails the order this long after the first failure. */
@@ -176,7 +187,7 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
       if ((current.state !== 'waiting' && current.state !== 'signing') || current.restarting) {
         return { snapshot: current, effects: [] };
       }
-      return onCollectAnswer(current, input.result, input.now, context);
+      return onCollectAnswer(current, input.result, input.now, context, input.justWoke === true);
 
     case 'give-up': {
       if (!current.reconnect || !isLive(current.state)) return { snapshot: current, effects: [] };
@@ -331,10 +342,16 @@ function onCollectAnswer(
   result: BackendResult<CollectAnswer>,
   now: number,
   context: FlowContext,
+  justWoke: boolean,
 ): Step {
   if (!result.ok) {
     const { failure } = result;
     if (failure.kind === 'aborted') return { snapshot: current, effects: [] };
+    // Just woken up, the network is not there yet: ask again soon, without a word, and without
+    // counting it against the 20 s.
+    if (justWoke && (failure.kind === 'network' || failure.kind === 'timeout')) {
+      return { snapshot: current, effects: [{ type: 'collect', delay: WAKE_COLLECT_DELAY }] };
+    }
     const outcome = collectFailure(failure);
     if (outcome !== 'transient') return fail(current, outcome);
     const attempts = (current.reconnect?.attempts ?? 0) + 1;

@@ -18,6 +18,8 @@ import {
   initialSnapshot,
   isLive,
   step,
+  WAKE_COLLECT_DELAY,
+  WAKE_RETRY_WINDOW,
   type Effect,
   type Emit,
   type Input,
@@ -63,6 +65,8 @@ export class OrderController implements ReactiveController {
   /** Where the live order was saved, so a later change of `api` or `operation` forgets the right one. */
   private savedKey: string | null = null;
   private readonly queue: Input[] = [];
+  /** When the page last woke up (became visible, was shown again, focused, or resumed the order). */
+  private wokeAt = -Infinity;
   private dispatching = false;
 
   constructor(
@@ -78,6 +82,8 @@ export class OrderController implements ReactiveController {
     connected.add(this);
     document.addEventListener('visibilitychange', this.onVisibilityChange);
     window.addEventListener('pageshow', this.onPageShow);
+    // Some Android browsers (Opera) give focus, and no visibilitychange, on the way back from the app.
+    window.addEventListener('focus', this.onWake);
     window.addEventListener('online', this.collectNow);
   }
 
@@ -85,6 +91,7 @@ export class OrderController implements ReactiveController {
     this.clearTimer('start-on-connect');
     document.removeEventListener('visibilitychange', this.onVisibilityChange);
     window.removeEventListener('pageshow', this.onPageShow);
+    window.removeEventListener('focus', this.onWake);
     window.removeEventListener('online', this.collectNow);
     connected.delete(this);
     this.setTimer('removal', 0, () => {
@@ -126,6 +133,7 @@ export class OrderController implements ReactiveController {
     if (this.snapshot.state !== 'idle') return false;
     const order = this.readSavedOrder();
     if (!order) return false;
+    this.wokeAt = Date.now();
     this.dispatch({ type: 'resume', order });
     return true;
   }
@@ -281,7 +289,8 @@ export class OrderController implements ReactiveController {
     const result = await requestCollect(api, orderRef, { headers, signal: inFlight.signal });
     if (inFlight.signal.aborted) return;
     this.collectInFlight = null;
-    this.dispatch({ type: 'collect-answer', result, now: Date.now() });
+    const now = Date.now();
+    this.dispatch({ type: 'collect-answer', result, now, justWoke: now - this.wokeAt < WAKE_RETRY_WINDOW });
   }
 
   /** Back on the page or online again: ask at once instead of waiting out the timer. */
@@ -292,12 +301,20 @@ export class OrderController implements ReactiveController {
     void this.collect();
   };
 
+  /** The page is back in front of the user: collect shortly (not at once: iOS cannot fetch yet). */
+  private readonly onWake = (): void => {
+    const { state } = this.snapshot;
+    if ((state !== 'waiting' && state !== 'signing') || this.collectInFlight) return;
+    this.wokeAt = Date.now();
+    this.setTimer('collect', WAKE_COLLECT_DELAY, () => void this.collect());
+  };
+
   private readonly onVisibilityChange = (): void => {
-    if (document.visibilityState === 'visible') this.collectNow();
+    if (document.visibilityState === 'visible') this.onWake();
   };
 
   private readonly onPageShow = (event: PageTransitionEvent): void => {
-    if (event.persisted) this.collectNow();
+    if (event.persisted) this.onWake();
   };
 
   private setTimer(name: TimerName, ms: number, callback: () => void): void {

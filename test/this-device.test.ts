@@ -526,7 +526,7 @@ describe('polling', () => {
     });
   }
 
-  it('collects at once when the page becomes visible again', async () => {
+  it('collects 500 ms after the page becomes visible again (iOS cannot fetch at once)', async () => {
     const el = await started();
     await advance(el, 500);
     const visibility = sinon.stub(document, 'visibilityState');
@@ -536,13 +536,57 @@ describe('polling', () => {
     expect(collects()).to.equal(0);
     visibility.get(() => 'visible');
     document.dispatchEvent(new Event('visibilitychange'));
-    await settle(el);
+    await advance(el, 499);
+    expect(collects()).to.equal(0);
+    await advance(el, 1);
     expect(collects()).to.equal(1);
     // The regular pace continues from that answer.
     await advance(el, 1999);
     expect(collects()).to.equal(1);
     await advance(el, 1);
     expect(collects()).to.equal(2);
+  });
+
+  it('collects 500 ms after the window gets focus (Android browsers that give no visibilitychange)', async () => {
+    const el = await started();
+    await advance(el, 1000);
+    window.dispatchEvent(new Event('focus'));
+    await advance(el, 499);
+    expect(collects()).to.equal(0);
+    await advance(el, 1);
+    expect(collects()).to.equal(1);
+  });
+
+  it('a network failure in the first 3 s after waking is retried quietly: no reconnecting line, not counted', async () => {
+    backend.reply('collect', { networkError: true }, { networkError: true }, { networkError: true });
+    const el = await started();
+    const log = recordEvents(el);
+    await advance(el, 1000);
+    window.dispatchEvent(new Event('focus'));
+    await advance(el, 500); // 1st: fails
+    await advance(el, 500); // 2nd: fails
+    await advance(el, 500); // 3rd: fails
+    expect(collects()).to.equal(3);
+    expect(log.filter((e) => e.type === 'bankid-status')).to.deep.equal([]);
+    expect(textOf(el)).to.not.contain('Återansluter');
+    await advance(el, 500); // 4th: answers
+    expect(collects()).to.equal(4);
+    expect(el.state).to.equal('waiting');
+    expect(log.some((e) => e.type === 'bankid-failed')).to.equal(false);
+  });
+
+  it('after the first 3 s, a network failure shows the calm reconnecting line as usual', async () => {
+    backend.reply('collect', { networkError: true });
+    const el = await started();
+    const log = recordEvents(el);
+    await advance(el, 1000);
+    window.dispatchEvent(new Event('focus'));
+    await advance(el, 3000);
+    expect(collects()).to.be.greaterThan(0);
+    // The failure came 500 ms after waking: quiet. Now one more, 4 s after waking: not quiet.
+    backend.reply('collect', { networkError: true });
+    await advance(el, 2000);
+    expect(log.filter((e) => e.type === 'bankid-status').map((e) => e.detail.status)).to.include('reconnecting');
   });
 
   it('collects at once when the browser is back online', async () => {
@@ -553,21 +597,24 @@ describe('polling', () => {
     expect(collects()).to.equal(1);
   });
 
-  it('collects at once on pageshow from the back/forward cache', async () => {
+  it('collects 500 ms after pageshow from the back/forward cache', async () => {
     const el = await started();
     await advance(el, 500);
     window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
-    await settle(el);
+    await advance(el, 499);
+    expect(collects()).to.equal(0);
+    await advance(el, 1);
     expect(collects()).to.equal(1);
   });
 
-  it('does not collect on visibilitychange, online or pageshow while a collect is in flight', async () => {
+  it('does not collect on visibilitychange, focus, online or pageshow while a collect is in flight', async () => {
     backend.reply('collect', { hang: true });
     const el = await started();
     await advance(el, 2000);
     expect(collects()).to.equal(1);
     sinon.stub(document, 'visibilityState').get(() => 'visible');
     document.dispatchEvent(new Event('visibilitychange'));
+    window.dispatchEvent(new Event('focus'));
     window.dispatchEvent(new Event('online'));
     window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
     await settle(el);
