@@ -45,6 +45,7 @@ export type FlowChoice = 'auto' | Flow;
  * @csspart cancel - Cancel.
  * @csspart switch-other-device - The switch to BankID on another device.
  * @csspart switch-this-device - The switch to BankID on this computer or device.
+ * @csspart continue-here - Takes the order back from the tab that took it over ("Fortsätt här").
  * @csspart help-toggle - The button that opens the help.
  * @csspart help - The help section.
  *
@@ -265,6 +266,7 @@ export class BankIdLogin extends LitElement {
         return panelTexts.starting(this.messages);
       case 'waiting':
       case 'signing':
+        if (snapshot.elsewhere) return messageText('other-tab', context, false, this.messages);
         if (snapshot.status === 'reconnecting') return messageText('reconnecting', context, false, this.messages);
         return snapshot.message
           ? messageText(snapshot.message, context, this.launchButtonShown(snapshot), this.messages)
@@ -285,6 +287,11 @@ export class BankIdLogin extends LitElement {
   private panel(snapshot: Snapshot, context: MessageContext): TemplateResult | typeof nothing {
     const { state } = snapshot;
     if (state === 'complete') return nothing;
+    if (snapshot.elsewhere) {
+      return html`<div class="actions">
+        ${this.button('continue-here', 'primary', labels.continueHere(this.messages), () => this.order.takeBack())}
+      </div>`;
+    }
     const live = isLive(state);
     const ended = state === 'failed' || state === 'cancelled';
     const qr = state === 'waiting' ? snapshot.qr : null;

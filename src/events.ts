@@ -33,7 +33,9 @@ export type MessageId =
   | 'face-failed'
   | 'no-nfc'
   | 'several-bankids'
-  | 'step-up-failed';
+  | 'step-up-failed'
+  /** Another tab of this site took the order over (the return from the app opened a new tab). */
+  | 'other-tab';
 
 export interface BankIdStartDetail {
   orderRef: string;

@@ -32,12 +32,14 @@ export interface FlowContext {
   launchNeedsGesture: boolean;
 }
 
-/** What survives a reload in sessionStorage (CONTRACT §5). */
+/** What the tabs of the origin share of a live order (CONTRACT §5), in localStorage. */
 export interface SavedOrder {
   orderRef: string;
   flow: Flow;
   startedAt: number;
   autoStartToken: string | null;
+  /** The page (tab) that polls it. */
+  owner: string;
 }
 
 export interface Snapshot {
@@ -65,6 +67,8 @@ export interface Snapshot {
   restarting: boolean;
   /** Set while collect is failing in ways that may pass. */
   reconnect: { attempts: number; lastErrorCode: string | null } | null;
+  /** Another tab has taken the live order over: this one neither polls nor acts until taken back. */
+  elsewhere: boolean;
 }
 
 export type Input =
@@ -81,7 +85,13 @@ export type Input =
   | { type: 'cancel' }
   | { type: 'resume'; order: SavedOrder }
   /** `handedOver`: another element on the page has taken the same order (a framework replaced this one). */
-  | { type: 'removed'; handedOver: boolean };
+  | { type: 'removed'; handedOver: boolean }
+  /** Another tab of the origin adopted the live order. */
+  | { type: 'taken-over' }
+  /** "Fortsätt här": this tab takes the order back. */
+  | { type: 'take-back' }
+  /** The live order was forgotten in another tab: it ended there. */
+  | { type: 'forgotten-elsewhere' };
 
 export type Emit =
   | { name: 'bankid-start'; detail: BankIdStartDetail }
@@ -144,6 +154,7 @@ export const initialSnapshot = (flow: Flow): Snapshot => ({
   qrDeadline: null,
   restarting: false,
   reconnect: null,
+  elsewhere: false,
 });
 
 export function isLive(state: OrderState): boolean {
@@ -184,7 +195,7 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
       return onStartAnswer(current, input.result, input.now, context);
 
     case 'collect-answer':
-      if ((current.state !== 'waiting' && current.state !== 'signing') || current.restarting) {
+      if ((current.state !== 'waiting' && current.state !== 'signing') || current.restarting || current.elsewhere) {
         return { snapshot: current, effects: [] };
       }
       return onCollectAnswer(current, input.result, input.now, context, input.justWoke === true);
@@ -238,13 +249,60 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
         // The first collect waits a moment: iOS fails fetches in the first moments of a page woken
         // up by the return from the app, and the page's own scripts may still be setting `headers`.
         effects: [
+          // Saving it again makes this tab its owner: a tab that polled it stops.
+          { type: 'save-order' },
           { type: 'collect', delay: RESUME_COLLECT_DELAY },
           emit('bankid-status', { status: 'pending', hintCode: null, message }),
         ],
       };
     }
 
+    case 'taken-over': {
+      if (!isLive(current.state) || awaitingOrder(current) || current.elsewhere)
+        return { snapshot: current, effects: [] };
+      const snapshot: Snapshot = {
+        ...current,
+        elsewhere: true,
+        status: 'pending',
+        reconnect: null,
+        launchButton: false,
+      };
+      return {
+        snapshot,
+        effects: [
+          { type: 'stop' },
+          emit('bankid-status', { status: 'pending', hintCode: current.hintCode, message: 'other-tab' }),
+        ],
+      };
+    }
+
+    case 'take-back': {
+      if (!current.elsewhere) return { snapshot: current, effects: [] };
+      const message =
+        current.message ?? pendingMessage(current.hintCode, { flow: current.flow, device: context.device });
+      const snapshot: Snapshot = {
+        ...current,
+        elsewhere: false,
+        // The app may be waiting on this device again: the open-the-app button, as after a return.
+        launchButton: current.flow === 'this-device' && current.state === 'waiting' && current.autoStartToken !== null,
+      };
+      return {
+        snapshot,
+        effects: [
+          { type: 'save-order' },
+          { type: 'collect', delay: 0 },
+          emit('bankid-status', { status: 'pending', hintCode: current.hintCode, message }),
+        ],
+      };
+    }
+
+    case 'forgotten-elsewhere':
+      if (!isLive(current.state) || awaitingOrder(current)) return { snapshot: current, effects: [] };
+      return { snapshot: initialSnapshot(current.flow), effects: [{ type: 'stop' }] };
+
     case 'removed':
+      // An order another tab polls is that tab's: leaving this page must not cancel it.
+      if (current.elsewhere) return { snapshot: initialSnapshot(current.flow), effects: [{ type: 'stop' }] };
       if (awaitingOrder(current)) {
         return {
           snapshot: initialSnapshot(current.flow),

@@ -67,7 +67,10 @@ export type RewordableText =
   | 'face-failed'
   | 'no-nfc'
   | 'several-bankids'
-  | 'step-up-failed';
+  | 'step-up-failed'
+  | 'other-tab-auth'
+  | 'other-tab-sign'
+  | 'label-continue-here';
 /** A page's own wording: `{ 'label-begin': 'Logga in på Mina sidor' }`. */
 export type TextOverrides = Partial<Record<RewordableText, string>>;
 
@@ -356,6 +359,10 @@ export function messageText(
           id: 'several-bankids',
         }),
       );
+    case 'other-tab':
+      return sign
+        ? own(overrides, 'other-tab-sign', msg('The signing continues in the other tab.', { id: 'other-tab-sign' }))
+        : own(overrides, 'other-tab-auth', msg('The login continues in the other tab.', { id: 'other-tab-auth' }));
     case 'step-up-failed':
       return own(
         overrides,
@@ -387,6 +394,8 @@ export const labels = {
     device === 'computer'
       ? own(overrides, 'label-this-computer', msg('BankID on this computer', { id: 'label-this-computer' }))
       : own(overrides, 'label-this-device', msg('BankID on this device', { id: 'label-this-device' })),
+  continueHere: (overrides?: TextOverrides) =>
+    own(overrides, 'label-continue-here', msg('Continue here', { id: 'label-continue-here' })),
   help: (overrides?: TextOverrides) => own(overrides, 'label-help', msg('Problems with BankID?', { id: 'label-help' })),
   qr: (overrides?: TextOverrides) => own(overrides, 'label-qr', msg('QR code for BankID', { id: 'label-qr' })),
 };

@@ -50,6 +50,9 @@ type TimerName = 'collect' | 'launch-button' | 'give-up' | 'removal' | 'start-on
 /** Connected controllers, so a removed element can tell when another one took over its order. */
 const connected = new Set<OrderController>();
 
+/** This page among the tabs of the origin: the saved order names the page that polls it. */
+const PAGE = Math.random().toString(36).slice(2, 12);
+
 export class OrderController implements ReactiveController {
   snapshot: Snapshot = initialSnapshot('this-device');
 
@@ -85,6 +88,7 @@ export class OrderController implements ReactiveController {
     // Some Android browsers (Opera) give focus, and no visibilitychange, on the way back from the app.
     window.addEventListener('focus', this.onWake);
     window.addEventListener('online', this.collectNow);
+    window.addEventListener('storage', this.onStorage);
   }
 
   hostDisconnected(): void {
@@ -93,6 +97,7 @@ export class OrderController implements ReactiveController {
     window.removeEventListener('pageshow', this.onPageShow);
     window.removeEventListener('focus', this.onWake);
     window.removeEventListener('online', this.collectNow);
+    window.removeEventListener('storage', this.onStorage);
     connected.delete(this);
     this.setTimer('removal', 0, () => {
       if (this.host.isConnected) return;
@@ -126,6 +131,11 @@ export class OrderController implements ReactiveController {
 
   cancel(): void {
     this.dispatch({ type: 'cancel' });
+  }
+
+  /** "Fortsätt här": take the order back from the tab that adopted it. */
+  takeBack(): void {
+    this.dispatch({ type: 'take-back' });
   }
 
   /** Picks up an order saved before a reload or a trip to the app. True if there was one. */
@@ -283,6 +293,11 @@ export class OrderController implements ReactiveController {
   private async collect(): Promise<void> {
     const orderRef = this.snapshot.orderRef;
     if (this.collectInFlight || orderRef === null || !isLive(this.snapshot.state)) return;
+    // Never two tabs polling one order: a tab that adopted it (its storage event may be late) wins.
+    if (this.ownerOf(orderRef) !== PAGE && this.ownerOf(orderRef) !== null) {
+      this.dispatch({ type: 'taken-over' });
+      return;
+    }
     const inFlight = new AbortController();
     this.collectInFlight = inFlight;
     const { api, headers } = this.settings();
@@ -334,10 +349,38 @@ export class OrderController implements ReactiveController {
     this.timers.delete(name);
   }
 
+  /**
+   * Another tab wrote our key: it adopted our live order (this tab stops polling), or the order this
+   * tab left to it ended or gave way to a newer one (it is forgotten here too).
+   */
+  private readonly onStorage = (event: StorageEvent): void => {
+    const { orderRef, elsewhere, state } = this.snapshot;
+    if (orderRef === null || !isLive(state)) return;
+    let key: string | null = null;
+    this.storage((_, own) => (key = own));
+    if (event.key !== key && event.key !== null) return;
+    const saved = parseSavedOrder(event.key === null ? null : event.newValue, Date.now());
+    if (saved?.orderRef === orderRef) {
+      if (saved.owner !== PAGE) this.dispatch({ type: 'taken-over' });
+    } else if (elsewhere) {
+      this.dispatch({ type: 'forgotten-elsewhere' });
+    }
+  };
+
+  /** The page that polls this order, as the shared storage says; null when it keeps no such order. */
+  private ownerOf(orderRef: string): string | null {
+    let owner: string | null = null;
+    this.storage((storage, key) => {
+      const saved = parseSavedOrder(storage.getItem(key), Date.now());
+      if (saved?.orderRef === orderRef) owner = saved.owner;
+    });
+    return owner;
+  }
+
   private saveOrder(): void {
     const { orderRef, flow, startedAt, autoStartToken } = this.snapshot;
     if (orderRef === null || startedAt === null) return;
-    const order: SavedOrder = { orderRef, flow, startedAt, autoStartToken };
+    const order: SavedOrder = { orderRef, flow, startedAt, autoStartToken, owner: PAGE };
     this.storage((storage, key) => {
       storage.setItem(key, JSON.stringify(order));
       this.savedKey = key;
@@ -361,12 +404,15 @@ export class OrderController implements ReactiveController {
     return order;
   }
 
-  /** sessionStorage may be missing or throw (private modes, sandboxed frames): then nothing is kept. */
+  /**
+   * The origin's shared storage, so a return from the app that opens a new tab finds the order.
+   * It may be missing or throw (private modes, sandboxed frames): then nothing is kept.
+   */
   private storage(use: (storage: Storage, key: string) => void): void {
     const { api, operation } = this.settings();
     if (!api) return;
     try {
-      use(window.sessionStorage, `bankid-login:${operation}:${new URL(api, document.baseURI).href}`);
+      use(window.localStorage, `bankid-login:${operation}:${new URL(api, document.baseURI).href}`);
     } catch {
       /* nothing to keep */
     }
@@ -383,12 +429,12 @@ export function parseSavedOrder(raw: string | null, now: number): SavedOrder | n
     return null;
   }
   if (typeof value !== 'object' || value === null) return null;
-  const { orderRef, flow, startedAt, autoStartToken } = value as Record<string, unknown>;
+  const { orderRef, flow, startedAt, autoStartToken, owner } = value as Record<string, unknown>;
   if (typeof orderRef !== 'string' || orderRef === '' || orderRef.length > 128) return null;
   if (flow !== 'this-device' && flow !== 'other-device') return null;
   if (typeof startedAt !== 'number' || now - startedAt > SAVED_ORDER_MAX_AGE || startedAt > now) return null;
   if (autoStartToken !== null && typeof autoStartToken !== 'string') return null;
-  return { orderRef, flow, startedAt, autoStartToken };
+  return { orderRef, flow, startedAt, autoStartToken, owner: typeof owner === 'string' ? owner : '' };
 }
 
 function toEvent(event: Emit): Event {

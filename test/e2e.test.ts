@@ -152,7 +152,7 @@ describe('end to end: element → reference backend → BankID simulator', funct
   });
 
   beforeEach(async () => {
-    sessionStorage.clear();
+    localStorage.clear();
     sinon.stub(launcher, 'open');
     await phone('inject', { error: null, delayMs: 0 });
   });
@@ -161,7 +161,7 @@ describe('end to end: element → reference backend → BankID simulator', funct
     element?.remove(); // cancels a live order (keepalive)
     element = null;
     sinon.restore();
-    sessionStorage.clear();
+    localStorage.clear();
     await phone('inject', { error: null, delayMs: 0 });
   });
 
@@ -284,5 +284,76 @@ describe('end to end: element → reference backend → BankID simulator', funct
     const fresh = await phone('scan', {}); // what the page shows now
     expect(fresh.status, JSON.stringify(fresh.json)).to.equal(200);
     expect(fresh.json.orderRef).to.equal(orderRef);
+  });
+
+  it("the app's newer steps: a face step, then facialRecognitionFailed → signing with our words, then bankid-failed", async () => {
+    const { el, events } = mount('this-device');
+    const orderRef = await startedOrder(el, events);
+    const token = await launchedToken(events);
+    expect((await phone('open', { autoStartToken: token })).status).to.equal(200);
+    expect((await phone('show-hint', { hintCode: 'userFace', orderRef })).status).to.equal(200);
+    const statuses = () => events.filter((e) => e.type === 'bankid-status').map((e) => e.detail);
+    await until(() => statuses().some((s) => s.hintCode === 'userFace'), 6000, 'the userFace hint');
+    expect(statuses().find((s) => s.hintCode === 'userFace')).to.include({ message: 'user-face' });
+    expect(el.state).to.equal('signing');
+    expect(el.shadowRoot!.textContent).to.contain('Titta in i kameran');
+
+    expect((await phone('fail-with', { hintCode: 'facialRecognitionFailed', orderRef })).status).to.equal(200);
+    const failed = await until(() => eventOf(events, 'bankid-failed'), 6000, 'bankid-failed');
+    expect(failed.detail).to.deep.equal({ code: 'facialRecognitionFailed', message: 'face-failed', retryable: true });
+    expect(el.shadowRoot!.textContent).to.contain('kunde inte känna igen ditt ansikte');
+  });
+
+  describe('two tabs of one browser (two documents sharing storage)', () => {
+    const frames: HTMLIFrameElement[] = [];
+    afterEach(() => {
+      for (const frame of frames.splice(0)) frame.remove();
+    });
+
+    /** A page of the site with the script-tag bundle and the element, as a second tab would load it. */
+    async function tab(): Promise<BankIdLogin> {
+      const frame = document.createElement('iframe');
+      frame.srcdoc =
+        '<!doctype html><html lang="sv"><script type="module" src="/dist/bankid-login.bundle.js"></script>' +
+        '<bankid-login api="/api/bankid" flow="other-device"></bankid-login></html>';
+      frames.push(frame);
+      document.body.append(frame);
+      await new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+      const win = frame.contentWindow as Window & typeof globalThis;
+      await win.customElements.whenDefined('bankid-login');
+      return frame.contentDocument!.querySelector('bankid-login') as BankIdLogin;
+    }
+    const text = (el: BankIdLogin) => (el.shadowRoot?.textContent ?? '').replace(/\s+/g, ' ');
+    const button = (el: BankIdLogin, name: string) =>
+      [...el.shadowRoot!.querySelectorAll('button')].find((b) => b.textContent?.trim() === name);
+
+    it('the second tab adopts the order without a new one; the first stops within 2 s; "Fortsätt här"; complete forgets it in both', async () => {
+      const first = await tab();
+      let orderRef = '';
+      first.addEventListener('bankid-start', (event) => (orderRef = (event as CustomEvent).detail.orderRef));
+      await first.start();
+      await until(() => orderRef, 5000, 'the first tab’s order');
+      const ordersBefore = (await phone('orders')).json.orders.length;
+
+      const second = await tab();
+      const adoptedAt = performance.now();
+      expect(second.state).to.equal('waiting');
+      await until(() => text(first).includes('fortsätter i den andra fliken'), 2500, 'the first tab to give way');
+      expect(performance.now() - adoptedAt).to.be.below(2500);
+      await until(() => second.shadowRoot!.querySelector('svg[role=img]'), 5000, 'the QR code in the second tab');
+      expect((await phone('orders')).json.orders.length, 'no new order').to.equal(ordersBefore);
+
+      button(first, 'Fortsätt här')!.click();
+      await until(() => text(second).includes('fortsätter i den andra fliken'), 2500, 'the second tab to give way');
+      await until(() => first.shadowRoot!.querySelector('svg[role=img]'), 5000, 'the QR code back in the first tab');
+
+      let completed = false;
+      first.addEventListener('bankid-complete', () => (completed = true));
+      expect((await phone('scan', { orderRef })).status).to.equal(200);
+      expect((await phone('identify', { orderRef })).json.status).to.equal('complete');
+      await until(() => completed, 8000, 'bankid-complete in the first tab');
+      await until(() => second.state === 'idle', 3000, 'the second tab to forget the order');
+      expect(text(second)).to.contain('Logga in med BankID');
+    });
   });
 });

@@ -691,10 +691,10 @@ describe('a qrStartSecret sent by the backend', () => {
 
     expect(open.args).to.deep.equal([[launchUrlOf(1), {}]]);
     expect(details(log, 'start')).to.deep.equal([{ orderRef: 'order-1', flow: 'this-device' }]);
-    const stored = Object.keys(sessionStorage)
-      .map((k) => sessionStorage.getItem(k))
+    const stored = [localStorage, sessionStorage]
+      .flatMap((storage) => Object.keys(storage).map((k) => storage.getItem(k)))
       .join('\n');
-    expect(stored, 'sessionStorage').to.not.include(SECRET);
+    expect(stored, 'web storage').to.not.include(SECRET);
 
     await advance(el, 2000);
     expect(el.state).to.equal('signing');

@@ -129,6 +129,7 @@ describe('flow: helpers', () => {
       qrDeadline: null,
       restarting: false,
       reconnect: null,
+      elsewhere: false,
     });
   });
 
@@ -826,7 +827,14 @@ describe('flow: switch to the other flow', () => {
 describe('flow: resume after a reload or a return from the app', () => {
   const saved = (order: Partial<SavedOrder> = {}): Input => ({
     type: 'resume',
-    order: { orderRef: 'order-9', flow: 'this-device', startedAt: NOW - 30_000, autoStartToken: TOKEN, ...order },
+    order: {
+      orderRef: 'order-9',
+      flow: 'this-device',
+      startedAt: NOW - 30_000,
+      autoStartToken: TOKEN,
+      owner: 'other',
+      ...order,
+    },
   });
 
   it('this device: waiting with the same order, collect 500 ms later, the button at once, nothing launched, no bankid-start', () => {
@@ -842,6 +850,7 @@ describe('flow: resume after a reload or a return from the app', () => {
       status: 'pending',
     });
     expect(result.effects).to.deep.equal([
+      { type: 'save-order' },
       { type: 'collect', delay: 500 },
       {
         type: 'emit',
@@ -864,6 +873,7 @@ describe('flow: resume after a reload or a return from the app', () => {
       launchButton: false,
     });
     expect(result.effects).to.deep.equal([
+      { type: 'save-order' },
       { type: 'collect', delay: 500 },
       {
         type: 'emit',

@@ -1,5 +1,5 @@
 /**
- * The live order kept in sessionStorage: a reload or a return trip from the app picks it up again.
+ * The live order kept in localStorage: a reload or a return trip from the app picks it up again.
  */
 import { fixture, html, expect } from '@open-wc/testing';
 import sinon from 'sinon';
@@ -59,7 +59,7 @@ async function settle(el: BankIdLogin, ms = 0) {
   await el.updateComplete;
 }
 
-const storedKeys = () => Object.keys(sessionStorage);
+const storedKeys = () => Object.keys(localStorage);
 const events = (log: ReturnType<typeof recordEvents>, type: string) =>
   log.filter((e) => e.type === type).map((e) => e.detail);
 
@@ -73,11 +73,11 @@ async function orderLeftBehind(options: Options = {}) {
   const keys = storedKeys();
   expect(keys, 'one saved order').to.have.length(1);
   const key = keys[0]!;
-  const value = sessionStorage.getItem(key)!;
-  // A reload keeps sessionStorage; removing the element here would forget it, so put it back.
+  const value = localStorage.getItem(key)!;
+  // A reload keeps localStorage; removing the element here would forget it, so put it back.
   el.remove();
   await clock.tickAsync(0);
-  sessionStorage.setItem(key, value);
+  localStorage.setItem(key, value);
   open.resetHistory();
   const mark = backend.requests.length;
   return { key, value, since: () => backend.requests.slice(mark) };
@@ -86,7 +86,7 @@ async function orderLeftBehind(options: Options = {}) {
 /** The storage key the element uses for this api and operation (discovered, not assumed). */
 async function keyFor(options: Options = {}) {
   const { key } = await orderLeftBehind(options);
-  sessionStorage.clear();
+  localStorage.clear();
   return key;
 }
 
@@ -97,14 +97,14 @@ describe('the saved order', () => {
     const keys = storedKeys();
     expect(keys).to.have.length(1);
     expect(keys[0]).to.contain(API);
-    const saved = JSON.parse(sessionStorage.getItem(keys[0]!)!);
+    const saved = JSON.parse(localStorage.getItem(keys[0]!)!);
     expect(saved).to.include({ orderRef: 'order-1', flow: 'this-device', startedAt: NOW });
   });
 
   it('holds a QR order too, with its flow', async () => {
     const { el } = await mount({ flow: 'other-device' });
     await el.start();
-    const saved = JSON.parse(sessionStorage.getItem(storedKeys()[0]!)!);
+    const saved = JSON.parse(localStorage.getItem(storedKeys()[0]!)!);
     expect(saved).to.include({ orderRef: 'order-1', flow: 'other-device', startedAt: NOW });
   });
 
@@ -115,7 +115,7 @@ describe('the saved order', () => {
     buttonNamed(el, 'BankID på den här datorn')!.click();
     await settle(el);
     expect(storedKeys()).to.have.length(1);
-    expect(JSON.parse(sessionStorage.getItem(storedKeys()[0]!)!)).to.include({
+    expect(JSON.parse(localStorage.getItem(storedKeys()[0]!)!)).to.include({
       orderRef: 'order-2',
       flow: 'this-device',
     });
@@ -127,7 +127,7 @@ describe('the saved order', () => {
     await el.start();
     await settle(el, 1000);
     expect(backend.calls('auth')).to.have.length(2);
-    expect(JSON.parse(sessionStorage.getItem(storedKeys()[0]!)!)).to.include({ orderRef: 'order-2' });
+    expect(JSON.parse(localStorage.getItem(storedKeys()[0]!)!)).to.include({ orderRef: 'order-2' });
   });
 });
 
@@ -192,11 +192,11 @@ describe('after a reload: this-device order', () => {
     const { el, log } = await mount();
     await settle(el, RESUME_COLLECT_DELAY);
     expect(el.state).to.equal('signing');
-    expect(sessionStorage.getItem(key)).to.not.equal(null);
+    expect(localStorage.getItem(key)).to.not.equal(null);
     await settle(el, 2000);
     expect(el.state).to.equal('complete');
     expect(events(log, 'bankid-complete').map((d) => d.orderRef)).to.deep.equal(['order-1']);
-    expect(sessionStorage.getItem(key)).to.equal(null);
+    expect(localStorage.getItem(key)).to.equal(null);
   });
 });
 
@@ -300,7 +300,7 @@ describe('a saved value that cannot be trusted is ignored and removed', () => {
   for (const [name, value] of cases) {
     it(name, async () => {
       const key = await keyFor();
-      sessionStorage.setItem(key, value(Date.now()));
+      localStorage.setItem(key, value(Date.now()));
       const mark = backend.requests.length;
       const { el, log } = await mount();
       await settle(el, 5000);
@@ -308,13 +308,13 @@ describe('a saved value that cannot be trusted is ignored and removed', () => {
       expect(buttonNames(el)).to.include('Logga in med BankID');
       expect(backend.requests.slice(mark)).to.deep.equal([]);
       expect(log.map((e) => e.type)).to.deep.equal([]);
-      expect(sessionStorage.getItem(key)).to.equal(null);
+      expect(localStorage.getItem(key)).to.equal(null);
     });
   }
 
   it('(control: the unspoiled value is resumed)', async () => {
     const key = await keyFor();
-    sessionStorage.setItem(key, JSON.stringify(good(Date.now())));
+    localStorage.setItem(key, JSON.stringify(good(Date.now())));
     const mark = backend.requests.length;
     const { el } = await mount();
     await settle(el, RESUME_COLLECT_DELAY);
@@ -338,7 +338,7 @@ describe('a saved value that cannot be trusted is ignored and removed', () => {
     await settle(el, 3000);
     expect(el.state).to.equal('idle');
     expect(since()).to.deep.equal([]);
-    expect(sessionStorage.getItem(key)).to.equal(null);
+    expect(localStorage.getItem(key)).to.equal(null);
   });
 });
 
@@ -368,7 +368,7 @@ describe('keys per api and operation', () => {
     await settle(el, 5000);
     expect(el.state).to.equal('idle');
     expect(since()).to.deep.equal([]);
-    expect(sessionStorage.getItem(key)).to.equal(value);
+    expect(localStorage.getItem(key)).to.equal(value);
   });
 
   it('…but is resumed by a sign element', async () => {
@@ -386,7 +386,7 @@ describe('keys per api and operation', () => {
     await settle(el, 5000);
     expect(el.state).to.equal('idle');
     expect(since()).to.deep.equal([]);
-    expect(sessionStorage.getItem(key)).to.equal(value);
+    expect(localStorage.getItem(key)).to.equal(value);
   });
 });
 

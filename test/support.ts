@@ -170,9 +170,9 @@ export interface Fakes {
   open: sinon.SinonStub;
 }
 
-/** Fake timers, the fake backend and a stubbed launcher, on a clean sessionStorage (call in beforeEach). */
+/** Fake timers, the fake backend and a stubbed launcher, on a clean localStorage (call in beforeEach). */
 export function installFakes(now?: number): Fakes {
-  sessionStorage.clear();
+  localStorage.clear();
   const clock = sinon.useFakeTimers({
     ...(now === undefined ? {} : { now }),
     toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
@@ -185,5 +185,5 @@ export async function removeFakes(clock: sinon.SinonFakeTimers): Promise<void> {
   fixtureCleanup();
   await clock.tickAsync(0);
   sinon.restore();
-  sessionStorage.clear();
+  localStorage.clear();
 }
