@@ -305,7 +305,9 @@ export class BankIdLogin extends LitElement {
           ${qr === null && !launch ? html`<div class="progress" aria-hidden="true"></div>` : nothing}
         </div>`
       : nothing;
+    const browserHint = snapshot.browserHint && state === 'waiting';
     return html`${state === 'cancelled' ? html`<p class="note">${panelTexts.cancelledHint(this.messages)}</p>` : nothing}
+      ${browserHint ? html`<p class="note">${panelTexts.browserHint(this.platform.os, this.messages)}</p>` : nothing}
       ${visual}
       <div class="actions">
         ${state === 'idle' ? this.button('begin', 'primary', labels.begin(context.operation, this.messages), () => this.begin(undefined)) : nothing}

@@ -69,6 +69,8 @@ export interface Snapshot {
   reconnect: { attempts: number; lastErrorCode: string | null } | null;
   /** Another tab has taken the live order over: this one neither polls nor acts until taken back. */
   elsewhere: boolean;
+  /** The app did not open from a social app's own browser: suggest the phone's real browser. */
+  browserHint: boolean;
 }
 
 export type Input =
@@ -82,6 +84,8 @@ export type Input =
   | { type: 'collect-answer'; result: BackendResult<CollectAnswer>; now: number; justWoke?: boolean }
   | { type: 'give-up' }
   | { type: 'launch-button-due' }
+  /** The page stayed in front 3 s after a launch from a social app's own browser. */
+  | { type: 'browser-hint-due' }
   | { type: 'cancel' }
   | { type: 'resume'; order: SavedOrder }
   /** `handedOver`: another element on the page has taken the same order (a framework replaced this one). */
@@ -155,6 +159,7 @@ export const initialSnapshot = (flow: Flow): Snapshot => ({
   restarting: false,
   reconnect: null,
   elsewhere: false,
+  browserHint: false,
 });
 
 export function isLive(state: OrderState): boolean {
@@ -205,6 +210,10 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
       const failure: Failure = { code: current.reconnect.lastErrorCode ?? 'network', message: 'RFA5', retryable: true };
       return fail(current, failure);
     }
+
+    case 'browser-hint-due':
+      if (current.state !== 'waiting' || current.flow !== 'this-device') return { snapshot: current, effects: [] };
+      return { snapshot: { ...current, browserHint: true }, effects: [] };
 
     case 'launch-button-due':
       if (current.state !== 'waiting' || current.flow !== 'this-device') return { snapshot: current, effects: [] };

@@ -68,6 +68,8 @@ export type RewordableText =
   | 'no-nfc'
   | 'several-bankids'
   | 'step-up-failed'
+  | 'browser-hint-ios'
+  | 'browser-hint-android'
   | 'other-tab-auth'
   | 'other-tab-sign'
   | 'label-continue-here';
@@ -407,6 +409,23 @@ export const panelTexts = {
     operation === 'sign'
       ? own(overrides, 'done-sign', msg("Done! You've signed.", { id: 'done-sign' }))
       : own(overrides, 'done-auth', msg("Done! You're logged in.", { id: 'done-auth' })),
+  /** Out of a social app's own browser: Safari on iOS, Chrome on Android. */
+  browserHint: (os: 'ios' | 'android' | 'other', overrides?: TextOverrides) =>
+    os === 'ios'
+      ? own(
+          overrides,
+          'browser-hint-ios',
+          msg("BankID app not opening? Open this page in Safari instead, from the menu of the app you're in.", {
+            id: 'browser-hint-ios',
+          }),
+        )
+      : own(
+          overrides,
+          'browser-hint-android',
+          msg("BankID app not opening? Open this page in Chrome instead, from the menu of the app you're in.", {
+            id: 'browser-hint-android',
+          }),
+        ),
   cancelledHint: (overrides?: TextOverrides) =>
     own(
       overrides,

@@ -45,7 +45,10 @@ export const SWITCH_CANCEL_WAIT = 2000;
 /** Saved orders older than this are stale: BankID has long expired them. */
 const SAVED_ORDER_MAX_AGE = 10 * 60 * 1000;
 
-type TimerName = 'collect' | 'launch-button' | 'give-up' | 'removal' | 'start-on-connect';
+type TimerName = 'collect' | 'launch-button' | 'give-up' | 'removal' | 'start-on-connect' | 'browser-hint';
+
+/** A launch from a social app's own browser that leaves the page in front this long did not open BankID. */
+export const BROWSER_HINT_DELAY = 3000;
 
 /** Connected controllers, so a removed element can tell when another one took over its order. */
 const connected = new Set<OrderController>();
@@ -157,6 +160,11 @@ export class OrderController implements ReactiveController {
     const event = new BankIdLaunchEvent({ url, trigger });
     this.host.dispatchEvent(event);
     if (event.defaultPrevented) return;
+    if (platform.socialApp !== null) {
+      this.setTimer('browser-hint', BROWSER_HINT_DELAY, () => {
+        if (document.visibilityState === 'visible') this.dispatch({ type: 'browser-hint-due' });
+      });
+    }
     try {
       launcher.open(url, platform.device === 'mobile' ? { referrerPolicy: 'origin' } : {});
     } catch (error) {
@@ -233,7 +241,7 @@ export class OrderController implements ReactiveController {
         this.clearTimer('give-up');
         return;
       case 'stop':
-        for (const name of ['collect', 'launch-button', 'give-up'] as const) this.clearTimer(name);
+        for (const name of ['collect', 'launch-button', 'give-up', 'browser-hint'] as const) this.clearTimer(name);
         this.collectInFlight?.abort();
         this.collectInFlight = null;
         return;

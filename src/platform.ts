@@ -18,6 +18,11 @@ export interface Platform {
   /** The browser opens apps only from a user gesture: show the open-the-app button at once, never try automatically. */
   launchNeedsGesture: boolean;
   returnTarget: ReturnTarget;
+  /**
+   * The page is in the own browser of an app that often cannot open BankID (Facebook, Instagram,
+   * LinkedIn): when the app does not open, suggest the phone's real browser.
+   */
+  socialApp: 'facebook' | 'instagram' | 'linkedin' | null;
 }
 
 // Apps that show pages in their own WebView. `; wv)` marks any Android WebView.
@@ -49,6 +54,13 @@ function returnTargetFor(os: Platform['os'], browser: Platform['browser']): Retu
   return 'null';
 }
 
+function socialAppOf(ua: string): Platform['socialApp'] {
+  if (/FBAN|FBAV|FB_IAB/.test(ua)) return 'facebook';
+  if (ua.includes('Instagram')) return 'instagram';
+  if (ua.includes('LinkedInApp')) return 'linkedin';
+  return null;
+}
+
 export function detectPlatform(input: PlatformInput): Platform {
   const ua = input.userAgent.trim();
   const touch = (input.maxTouchPoints ?? 0) > 1;
@@ -60,7 +72,14 @@ export function detectPlatform(input: PlatformInput): Platform {
   // Only Firefox and Opera on Android open an app without a gesture; unknown Android
   // browsers are Chromium-based, and a button always works.
   const launchNeedsGesture = os === 'android' && browser !== 'firefox' && browser !== 'opera';
-  return { device, os, browser, launchNeedsGesture, returnTarget: returnTargetFor(os, browser) };
+  return {
+    device,
+    os,
+    browser,
+    launchNeedsGesture,
+    returnTarget: returnTargetFor(os, browser),
+    socialApp: socialAppOf(ua),
+  };
 }
 
 /** Reads navigator.userAgent, navigator.maxTouchPoints and `'brave' in navigator`. */

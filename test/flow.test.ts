@@ -130,6 +130,7 @@ describe('flow: helpers', () => {
       restarting: false,
       reconnect: null,
       elsewhere: false,
+      browserHint: false,
     });
   });
 

@@ -310,6 +310,14 @@ describe('platform: user-agent table', () => {
       expect(platform.os, 'os').to.equal(row.os);
       expect(platform.browser, 'browser').to.equal(row.browser);
       expect(startReturnUrl(platform, RETURN_URL), 'startReturnUrl').to.equal(row.startReturn);
+      const social = /Facebook/.test(row.name)
+        ? 'facebook'
+        : /Instagram/.test(row.name)
+          ? 'instagram'
+          : /LinkedIn/.test(row.name)
+            ? 'linkedin'
+            : null;
+      expect(platform.socialApp, 'socialApp').to.equal(social);
     });
   }
 });

@@ -8,7 +8,7 @@ import { ifDefined } from 'lit/directives/if-defined.js';
 import sinon from 'sinon';
 import '../src/define.js';
 import type { BankIdLogin } from '../src/bankid-login.js';
-import type { Platform } from '../src/platform.js';
+import { detectPlatform, type Platform } from '../src/platform.js';
 import {
   API,
   FakeBackend,
@@ -275,6 +275,56 @@ describe('this device on phones', () => {
     expect(backend.calls('auth')[0].body).to.deep.equal({ flow: 'this-device', returnUrl: location.href });
     expect(open.firstCall.args[0]).to.equal(appUrl(1, encodeURIComponent(location.href)));
     expect(open.firstCall.args[0]).to.not.contain('evil.example');
+  });
+
+  it('iPhone Chrome and Firefox: the start sends their scheme as returnUrl; redirect= stays for older apps', async () => {
+    for (const [userAgent, scheme] of [
+      [
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1',
+        'googlechromes://',
+      ],
+      [
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) FxiOS/133.0 Mobile/15E148 Safari/605.1.15',
+        'firefox://',
+      ],
+    ] as const) {
+      backend.requests.length = 0;
+      const el = await started({ platform: detectPlatform({ userAgent, maxTouchPoints: 5 }) });
+      expect(backend.calls('auth')[0]!.body).to.deep.equal({ flow: 'this-device', returnUrl: scheme });
+      expect(open.lastCall.args[0]).to.equal(appUrl(backend.orders, scheme));
+      el.remove();
+      await advance(el, 0);
+    }
+  });
+
+  const instagram = detectPlatform({
+    userAgent:
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 361.0.0.35.82 (iPhone15,3; iOS 18_1_1; sv_SE; sv; scale=3.00; 1290x2796; 674117118)',
+    maxTouchPoints: 5,
+  });
+  const SAFARI_HINT = 'Öppnas inte BankID-appen? Öppna den här sidan i Safari i stället, via menyn i appen du är i.';
+
+  it("Instagram's own browser: the app did not open (the page stayed in front 3 s), so it suggests Safari", async () => {
+    const el = await started({ platform: instagram });
+    expect(open.callCount).to.equal(1);
+    await advance(el, 2999);
+    expect(textOf(el)).to.not.contain(SAFARI_HINT);
+    await advance(el, 1);
+    expect(textOf(el)).to.contain(SAFARI_HINT);
+    expect(hasButton(el, 'Avbryt')).to.equal(true);
+  });
+
+  it("Instagram's own browser: no hint when the app opened (the page went to the background)", async () => {
+    const el = await started({ platform: instagram });
+    sinon.stub(document, 'visibilityState').get(() => 'hidden');
+    await advance(el, 5000);
+    expect(textOf(el)).to.not.contain(SAFARI_HINT);
+  });
+
+  it('iPhone Safari never gets the hint', async () => {
+    const el = await started({ platform: iphoneSafari });
+    await advance(el, 5000);
+    expect(textOf(el)).to.not.contain('Öppnas inte BankID-appen');
   });
 
   for (const [name, platform] of [
