@@ -321,6 +321,25 @@ describe('this device on phones', () => {
     expect(textOf(el)).to.not.contain(SAFARI_HINT);
   });
 
+  it("Edge on Android (an 'open external app?' page first): while the page stays in front nothing fails; the button and the switch stay", async () => {
+    const edge = detectPlatform({
+      userAgent:
+        'Mozilla/5.0 (Linux; Android 14; SM-S921B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36 EdgA/131.0.2903.87',
+      maxTouchPoints: 5,
+    });
+    const el = await started({ platform: edge });
+    const log = recordEvents(el);
+    buttonNamed(el, APP_SV)!.click();
+    await advance(el, 25_000);
+    expect(el.state).to.equal('waiting');
+    expect(hasButton(el, APP_SV)).to.equal(true);
+    expect(hasButton(el, 'BankID på annan enhet')).to.equal(true);
+    expect(log.some((e) => e.type === 'bankid-failed')).to.equal(false);
+    buttonNamed(el, APP_SV)!.click();
+    expect(open.callCount, 'the same button opens the same link again').to.equal(2);
+    expect(open.secondCall.args[0]).to.equal(open.firstCall.args[0]);
+  });
+
   it('iPhone Safari never gets the hint', async () => {
     const el = await started({ platform: iphoneSafari });
     await advance(el, 5000);
