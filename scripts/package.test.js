@@ -86,7 +86,16 @@ test('custom-elements.json lists every attribute, part (one per action), custom 
     names(element.attributes),
     ['api', 'flow', 'launch-button-delay', 'lang', 'messages', 'operation', 'return-url', 'start-on-connect'].sort(),
   );
-  const actions = ['begin', 'launch', 'retry', 'cancel', 'switch-other-device', 'switch-this-device', 'help-toggle'];
+  const actions = [
+    'begin',
+    'launch',
+    'retry',
+    'cancel',
+    'switch-other-device',
+    'switch-this-device',
+    'continue-here',
+    'help-toggle',
+  ];
   assert.deepEqual(names(element.cssParts), ['button', 'card', 'help', 'message', 'qr', ...actions].sort());
   assert.deepEqual(
     names(element.cssProperties),
