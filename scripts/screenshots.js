@@ -12,6 +12,8 @@ mkdirSync('screenshots', { recursive: true });
 const viewports = {
   desktop: { width: 1280, height: 900 },
   phone: { width: 390, height: 844, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+  // 400 % zoom of a 1280 px wide window (WCAG 1.4.10).
+  zoom: { width: 320, height: 256 },
 };
 const phoneUA =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
@@ -32,10 +34,12 @@ const browser = await chromium.launch({
 });
 
 /** Steps: 'begin', 'scan', 'open', 'identify', 'wrong-code', 'cancel', 'help', a number (wait ms), or {inject}. */
-async function shoot(name, { viewport, lang, flow = 'auto', steps = [], fullPage = true }) {
+async function shoot(name, { viewport, lang, flow = 'auto', steps = [], fullPage = true, forcedColors, colorScheme }) {
   const { isMobile, hasTouch, deviceScaleFactor, ...size } = viewports[viewport];
   const context = await browser.newContext({
     viewport: size,
+    ...(forcedColors ? { forcedColors } : {}),
+    ...(colorScheme ? { colorScheme } : {}),
     isMobile: !!isMobile,
     hasTouch: !!hasTouch,
     deviceScaleFactor: deviceScaleFactor ?? 1,
@@ -65,6 +69,7 @@ async function shoot(name, { viewport, lang, flow = 'auto', steps = [], fullPage
         .first()
         .click();
     else if (step === 'help') await element.getByRole('button', { name: /BankID\?$/ }).click();
+    else if (step === 'larger') await element.locator('[data-action="larger-qr"]').click();
     else if (step in phoneButton) {
       await page.locator(`${phoneButton[step]}:not([disabled])`).click({ timeout: 5000 });
     } else if (step.inject) {
@@ -95,6 +100,18 @@ const shots = {
     steps: [{ inject: { error: 'maintenance', endpoints: ['collect'], count: null } }, 'begin', 3000],
   },
   'desktop-sv-help': { viewport: 'desktop', lang: 'sv', steps: ['help'] },
+  'desktop-sv-qr-forced-colors': {
+    viewport: 'desktop',
+    lang: 'sv',
+    steps: ['begin', 1600],
+    forcedColors: 'active',
+    colorScheme: 'dark',
+  },
+  'desktop-en-qr-dark': { viewport: 'desktop', lang: 'en', steps: ['begin', 1600], colorScheme: 'dark' },
+  'zoom-sv-qr': { viewport: 'zoom', lang: 'sv', flow: 'other-device', steps: ['begin', 1600] },
+  'zoom-en-qr-larger': { viewport: 'zoom', lang: 'en', flow: 'other-device', steps: ['begin', 1600, 'larger', 300] },
+  'zoom-sv-help': { viewport: 'zoom', lang: 'sv', steps: ['help'] },
+  'phone-sv-qr': { viewport: 'phone', lang: 'sv', flow: 'other-device', steps: ['begin', 1600] },
   'phone-sv-app': { viewport: 'phone', lang: 'sv', steps: ['begin', 1200] },
   'phone-en-app': { viewport: 'phone', lang: 'en', steps: ['begin', 1200] },
   'phone-sv-opened': { viewport: 'phone', lang: 'sv', steps: ['begin', 1200, 'open', 2500] },

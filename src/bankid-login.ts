@@ -17,6 +17,7 @@ import {
 import { OrderController } from './order-controller.js';
 import { currentPlatform, type Platform } from './platform.js';
 import { qrSymbol, type QrSymbol } from './qr.js';
+import { QrVisibility } from './qr-visibility.js';
 import { styles } from './styles.js';
 
 export type FlowChoice = 'auto' | Flow;
@@ -38,6 +39,7 @@ export type FlowChoice = 'auto' | Flow;
  * @csspart card - The box around everything.
  * @csspart message - The status line (also the polite live region).
  * @csspart qr - The QR code.
+ * @csspart steps - The numbered steps beside the QR code.
  * @csspart button - Every button; each also has a part named after its action (below).
  * @csspart begin - The begin button ("Logga in med BankID").
  * @csspart launch - The open-the-app button ("Starta BankID-appen").
@@ -46,6 +48,8 @@ export type FlowChoice = 'auto' | Flow;
  * @csspart switch-other-device - The switch to BankID on another device.
  * @csspart switch-this-device - The switch to BankID on this computer or device.
  * @csspart continue-here - Takes the order back from the tab that took it over ("Fortsätt här").
+ * @csspart more-time - Gives the QR code another 3 minutes ("Mer tid"), shown before its time runs out.
+ * @csspart larger-qr - Shows the QR code larger, or back at its normal size (a toggle, `aria-pressed`).
  * @csspart help-toggle - The button that opens the help.
  * @csspart help - The help section.
  *
@@ -107,6 +111,7 @@ export class BankIdLogin extends LitElement {
   @property({ attribute: false }) platform: Platform = currentPlatform();
 
   @state() private helpOpen = false;
+  @state() private qrLarge = false;
 
   private readonly order = new OrderController(this, () => ({
     api: this.api,
@@ -120,7 +125,10 @@ export class BankIdLogin extends LitElement {
     returnUrl: this.resolvedReturnUrl(),
   }));
 
+  private readonly qrVisibility = new QrVisibility(this);
   private readonly langObserver = new MutationObserver(() => this.requestUpdate());
+  /** Where focus goes after the next render, when the focused button goes away by design. */
+  private focusNext: (() => HTMLElement | SVGElement | null) | null = null;
   private previousState: OrderState = 'idle';
   private appliedLang = '';
   private focusWasInside = false;
@@ -182,13 +190,18 @@ export class BankIdLogin extends LitElement {
 
   protected override updated(): void {
     const now = this.order.snapshot.state;
-    if (now !== this.previousState && (now === 'failed' || now === 'cancelled')) {
+    const focusNext = this.focusNext;
+    this.focusNext = null;
+    if (focusNext) {
+      focusNext()?.focus();
+    } else if (now !== this.previousState && (now === 'failed' || now === 'cancelled')) {
       this.renderRoot.querySelector<HTMLButtonElement>('[data-action="retry"]')?.focus();
     } else if (this.focusWasInside && this.shadowRoot?.activeElement == null) {
       // The focused button went away with its panel (Begin, a switch): keep the keyboard in the element.
       this.renderRoot.querySelector<HTMLButtonElement>('.actions button')?.focus();
     }
     this.previousState = now;
+    this.qrVisibility.watch(this.renderRoot.querySelector('svg.qr'));
   }
 
   /** A click on Begin or Try again: a failed start is already shown in the panel. */
@@ -252,22 +265,40 @@ export class BankIdLogin extends LitElement {
         part="card"
         lang=${this.resolvedLang()}
       >
-        <p class="message" part="message" role="status">${this.statusLine(snapshot, context)}</p>
+        <p class="message" part="message" role="status" tabindex="-1">${this.statusLine(snapshot, context)}</p>
+        ${
+          this.moreTimeShown(snapshot)
+            ? html`<div class="actions">
+                ${this.button('more-time', 'primary', labels.moreTime(this.messages), () => this.moreTime())}
+              </div>`
+            : nothing
+        }
         ${this.panel(snapshot, context)} ${snapshot.state === 'complete' ? nothing : this.help()}
       </div>
     `;
   }
 
+  /**
+   * The one polite live region: the order's status, or what matters more for now, most urgent
+   * first (the other tab, the connection, the time left, the app not opening, the code off screen).
+   */
   private statusLine(snapshot: Snapshot, context: MessageContext): string | TemplateResult {
     switch (snapshot.state) {
       case 'idle':
-        return '';
+        return snapshot.endedElsewhere ? panelTexts.endedElsewhere(this.orderOperation, this.messages) : '';
       case 'starting':
         return panelTexts.starting(this.messages);
       case 'waiting':
       case 'signing':
         if (snapshot.elsewhere) return messageText('other-tab', context, false, this.messages);
         if (snapshot.status === 'reconnecting') return messageText('reconnecting', context, false, this.messages);
+        if (this.moreTimeShown(snapshot)) return messageText('qr-expiring', context, false, this.messages);
+        if (snapshot.browserHint && snapshot.state === 'waiting') {
+          return panelTexts.browserHint(this.platform.os, this.messages);
+        }
+        if (this.qrShown(snapshot) !== null && this.qrVisibility.partlyHidden) {
+          return panelTexts.qrNotVisible(this.messages);
+        }
         return snapshot.message
           ? messageText(snapshot.message, context, this.launchButtonShown(snapshot), this.messages)
           : '';
@@ -294,20 +325,19 @@ export class BankIdLogin extends LitElement {
     }
     const live = isLive(state);
     const ended = state === 'failed' || state === 'cancelled';
-    const qr = state === 'waiting' ? snapshot.qr : null;
+    const qrPanel = live && snapshot.flow === 'other-device';
     const launch = this.launchButtonShown(snapshot);
     // The code, the open-the-app button or the progress indicator share one slot of fixed height,
     // so the buttons below never move under the user's pointer.
-    const visual = live
-      ? html`<div class="visual">
-          ${qr !== null ? this.qr(qr, snapshot.status === 'reconnecting') : nothing}
-          ${launch ? this.button('launch', 'primary', labels.launch(context.device, this.messages), () => this.order.launch('button')) : nothing}
-          ${qr === null && !launch ? html`<div class="progress" aria-hidden="true"></div>` : nothing}
-        </div>`
-      : nothing;
-    const browserHint = snapshot.browserHint && state === 'waiting';
+    const visual = qrPanel
+      ? this.qrArea(snapshot)
+      : live
+        ? html`<div class="visual">
+            ${launch ? this.button('launch', 'primary', labels.launch(context.device, this.messages), () => this.order.launch('button')) : nothing}
+            ${launch ? nothing : html`<div class="progress" aria-hidden="true"></div>`}
+          </div>`
+        : nothing;
     return html`${state === 'cancelled' ? html`<p class="note">${panelTexts.cancelledHint(this.messages)}</p>` : nothing}
-      ${browserHint ? html`<p class="note">${panelTexts.browserHint(this.platform.os, this.messages)}</p>` : nothing}
       ${visual}
       <div class="actions">
         ${state === 'idle' ? this.button('begin', 'primary', labels.begin(context.operation, this.messages), () => this.begin(undefined)) : nothing}
@@ -315,6 +345,57 @@ export class BankIdLogin extends LitElement {
         ${live ? this.button('cancel', 'secondary', labels.cancel(this.messages), () => this.cancel()) : nothing}
         ${state === 'signing' || state === 'idle' ? nothing : this.switchButton(snapshot.flow, context)}
       </div>`;
+  }
+
+  /**
+   * The QR flow's slot: the code (or, until there is one and once it is scanned, the progress
+   * indicator), the toggle that shows it larger, and the numbered steps beside it (below it where
+   * the card is narrow). Once scanned, the toggle and steps keep their room, unseen, so the buttons
+   * below do not move under the pointer.
+   */
+  private qrArea(snapshot: Snapshot): TemplateResult {
+    const qr = this.qrShown(snapshot);
+    const reserved = snapshot.state === 'signing' ? 'reserved' : '';
+    return html`<div class="visual">
+      <div class="qr-area">
+        <div class="qr-box ${this.qrLarge ? 'large' : ''}">
+          ${
+            qr !== null
+              ? this.qr(qr, snapshot.status === 'reconnecting')
+              : html`<div class="qr-placeholder"><div class="progress" aria-hidden="true"></div></div>`
+          }
+          <button
+            type="button"
+            class="quiet ${reserved}"
+            part="button larger-qr"
+            data-action="larger-qr"
+            aria-pressed=${this.qrLarge ? 'true' : 'false'}
+            @click=${() => (this.qrLarge = !this.qrLarge)}
+          >
+            ${labels.largerQr(this.messages)}
+          </button>
+        </div>
+        <ol class="steps ${reserved}" part="steps">
+          ${panelTexts.qrSteps(this.messages).map((text) => html`<li>${text}</li>`)}
+        </ol>
+      </div>
+    </div>`;
+  }
+
+  /** The QR payload on show, or null. */
+  private qrShown(snapshot: Snapshot): string | null {
+    return snapshot.state === 'waiting' && !snapshot.elsewhere ? snapshot.qr : null;
+  }
+
+  private moreTimeShown(snapshot: Snapshot): boolean {
+    return snapshot.timeWarning && snapshot.state === 'waiting' && !snapshot.elsewhere;
+  }
+
+  /** "Mer tid": the button goes away with the warning, so focus goes to the code it was for. */
+  private moreTime(): void {
+    this.focusNext = () =>
+      this.renderRoot.querySelector<SVGElement>('svg.qr') ?? this.renderRoot.querySelector<HTMLElement>('.message');
+    this.order.moreTime();
   }
 
   private launchButtonShown(snapshot: Snapshot): boolean {
@@ -350,6 +431,7 @@ export class BankIdLogin extends LitElement {
     return html`<svg
       class="qr ${stale ? 'stale' : ''}"
       part="qr"
+      tabindex="-1"
       role="img"
       aria-label=${labels.qr(this.messages)}
       viewBox="0 0 ${size} ${size}"

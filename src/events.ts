@@ -35,7 +35,9 @@ export type MessageId =
   | 'several-bankids'
   | 'step-up-failed'
   /** Another tab of this site took the order over (the return from the app opened a new tab). */
-  | 'other-tab';
+  | 'other-tab'
+  /** The QR path runs out soon: "Mer tid" gives another 3 minutes. */
+  | 'qr-expiring';
 
 export interface BankIdStartDetail {
   orderRef: string;

@@ -38,6 +38,8 @@ export interface SavedOrder {
   flow: Flow;
   startedAt: number;
   autoStartToken: string | null;
+  /** QR flow: until when unscanned orders are replaced (see Snapshot.qrDeadline). */
+  qrDeadline: number | null;
   /** The page (tab) that polls it. */
   owner: string;
 }
@@ -63,6 +65,8 @@ export interface Snapshot {
    * start plus QR_PATH_MS), so the code stays usable for at least 3 minutes (WCAG 2.2.1).
    */
   qrDeadline: number | null;
+  /** The QR path runs out within QR_TIME_WARNING_MS: the user is told and offered "Mer tid". */
+  timeWarning: boolean;
   /** A silent new QR order is on its way: the panel keeps waiting, without a code for a moment. */
   restarting: boolean;
   /** Set while collect is failing in ways that may pass. */
@@ -71,6 +75,8 @@ export interface Snapshot {
   elsewhere: boolean;
   /** The app did not open from a social app's own browser: suggest the phone's real browser. */
   browserHint: boolean;
+  /** Idle because the order this tab had ended in another tab. */
+  endedElsewhere: boolean;
 }
 
 export type Input =
@@ -86,6 +92,10 @@ export type Input =
   | { type: 'launch-button-due' }
   /** The page stayed in front 3 s after a launch from a social app's own browser. */
   | { type: 'browser-hint-due' }
+  /** The QR path runs out in QR_TIME_WARNING_MS. */
+  | { type: 'time-warning-due' }
+  /** "Mer tid": another QR_PATH_MS from now. */
+  | { type: 'more-time'; now: number }
   | { type: 'cancel' }
   | { type: 'resume'; order: SavedOrder }
   /** `handedOver`: another element on the page has taken the same order (a framework replaced this one). */
@@ -94,6 +104,8 @@ export type Input =
   | { type: 'taken-over' }
   /** "Fortsätt här": this tab takes the order back. */
   | { type: 'take-back' }
+  /** The tab that polls our order moved on to another order (a silent new QR code): follow it. */
+  | { type: 'followed'; order: SavedOrder }
   /** The live order was forgotten in another tab: it ended there. */
   | { type: 'forgotten-elsewhere' };
 
@@ -114,10 +126,15 @@ export type Effect =
   | { type: 'launch' }
   | { type: 'arm-launch-button' }
   | { type: 'arm-give-up'; delay: number }
+  /** Time the QR path's warning for `at` (a Date.now() time). */
+  | { type: 'arm-time-warning'; at: number }
   | { type: 'disarm-give-up' }
   /** Clear every timer and abort the collect in flight. */
   | { type: 'stop' }
-  | { type: 'save-order' }
+  /** Clear every timer but let the collect in flight answer: it may carry the completion. */
+  | { type: 'pause' }
+  /** `ifStillOurs`: a silent new QR order does not overwrite an order another tab saved since. */
+  | { type: 'save-order'; ifStillOurs?: boolean }
   | { type: 'forget-order' }
   | { type: 'emit'; event: Emit };
 
@@ -126,7 +143,6 @@ export interface Step {
   effects: Effect[];
 }
 
-/** Polling pace (CONTRACT §4): faster while a QR code must keep animating. */
 /**
  * A page woken up (visible again, shown from the back-forward cache, focused, reloaded by the return
  * from the app) is first collected this long after, and a network failure in the window after that
@@ -136,12 +152,18 @@ export const WAKE_COLLECT_DELAY = 500;
 export const WAKE_RETRY_WINDOW = 3000;
 /** A resumed order (a reload, the return from the app) is a woken page. */
 export const RESUME_COLLECT_DELAY = WAKE_COLLECT_DELAY;
+/** Polling pace (CONTRACT §4): faster while a QR code must keep animating. */
 export const QR_COLLECT_INTERVAL = 1000;
 export const COLLECT_INTERVAL = 2000;
 /** A collect that keeps failing fails the order this long after the first failure. */
 export const RECONNECT_GIVE_UP = 20_000;
 /** How long the QR path lasts without any action: new orders replace unscanned ones until then. */
 export const QR_PATH_MS = 180_000;
+/**
+ * How long before the QR path runs out the user is told and offered "Mer tid". The last code
+ * still works until BankID ends it (up to 30 s more), so the user has 30–60 s (WCAG 2.2.1: ≥ 20 s).
+ */
+export const QR_TIME_WARNING_MS = 30_000;
 
 export const initialSnapshot = (flow: Flow): Snapshot => ({
   state: 'idle',
@@ -156,10 +178,12 @@ export const initialSnapshot = (flow: Flow): Snapshot => ({
   failure: null,
   launchButton: false,
   qrDeadline: null,
+  timeWarning: false,
   restarting: false,
   reconnect: null,
   elsewhere: false,
   browserHint: false,
+  endedElsewhere: false,
 });
 
 export function isLive(state: OrderState): boolean {
@@ -200,8 +224,14 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
       return onStartAnswer(current, input.result, input.now, context);
 
     case 'collect-answer':
-      if ((current.state !== 'waiting' && current.state !== 'signing') || current.restarting || current.elsewhere) {
+      if ((current.state !== 'waiting' && current.state !== 'signing') || current.restarting) {
         return { snapshot: current, effects: [] };
+      }
+      if (current.elsewhere) {
+        // A collect that was on its way when another tab took over: the server answers the end of
+        // an order once, so an end it brings is this tab's to show. Anything else is the other tab's.
+        const { result } = input;
+        if (!result.ok || result.value.status === 'pending') return { snapshot: current, effects: [] };
       }
       return onCollectAnswer(current, input.result, input.now, context, input.justWoke === true);
 
@@ -215,11 +245,35 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
       if (current.state !== 'waiting' || current.flow !== 'this-device') return { snapshot: current, effects: [] };
       return { snapshot: { ...current, browserHint: true }, effects: [] };
 
+    case 'time-warning-due':
+      if (current.state !== 'waiting' || current.qrDeadline === null || current.elsewhere || current.timeWarning) {
+        return { snapshot: current, effects: [] };
+      }
+      return {
+        snapshot: { ...current, timeWarning: true },
+        effects: [
+          emit('bankid-status', { status: current.status, hintCode: current.hintCode, message: 'qr-expiring' }),
+        ],
+      };
+
+    case 'more-time': {
+      if (current.state !== 'waiting' || current.qrDeadline === null || current.elsewhere) {
+        return { snapshot: current, effects: [] };
+      }
+      const qrDeadline = input.now + QR_PATH_MS;
+      const snapshot: Snapshot = { ...current, qrDeadline, timeWarning: false };
+      const effects: Effect[] = [{ type: 'arm-time-warning', at: qrDeadline - QR_TIME_WARNING_MS }];
+      if (current.timeWarning) effects.push(emit('bankid-status', statusDetail(snapshot, context)));
+      return { snapshot, effects: [...effects, { type: 'save-order', ifStillOurs: true }] };
+    }
+
     case 'launch-button-due':
       if (current.state !== 'waiting' || current.flow !== 'this-device') return { snapshot: current, effects: [] };
       return { snapshot: { ...current, launchButton: true }, effects: [] };
 
     case 'cancel': {
+      // The order is the other tab's now (the user may be finishing it there): only this tab stops.
+      if (current.elsewhere) return { snapshot: initialSnapshot(current.flow), effects: [{ type: 'stop' }] };
       if (awaitingOrder(current)) {
         // bankid-cancel follows with the orderRef once the start answers (and its order is cancelled).
         return {
@@ -252,6 +306,7 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
         message,
         // Back from the app or a reload: nothing opens by itself, the button is there at once.
         launchButton: order.flow === 'this-device' && order.autoStartToken !== null,
+        qrDeadline: savedQrDeadline(order),
       };
       return {
         snapshot,
@@ -261,6 +316,7 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
           // Saving it again makes this tab its owner: a tab that polled it stops.
           { type: 'save-order' },
           { type: 'collect', delay: RESUME_COLLECT_DELAY },
+          ...armTimeWarning(snapshot),
           emit('bankid-status', { status: 'pending', hintCode: null, message }),
         ],
       };
@@ -279,7 +335,7 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
       return {
         snapshot,
         effects: [
-          { type: 'stop' },
+          { type: 'pause' },
           emit('bankid-status', { status: 'pending', hintCode: current.hintCode, message: 'other-tab' }),
         ],
       };
@@ -292,6 +348,7 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
       const snapshot: Snapshot = {
         ...current,
         elsewhere: false,
+        timeWarning: false,
         // The app may be waiting on this device again: the open-the-app button, as after a return.
         launchButton: current.flow === 'this-device' && current.state === 'waiting' && current.autoStartToken !== null,
       };
@@ -300,14 +357,33 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
         effects: [
           { type: 'save-order' },
           { type: 'collect', delay: 0 },
+          ...armTimeWarning(snapshot),
           emit('bankid-status', { status: 'pending', hintCode: current.hintCode, message }),
         ],
       };
     }
 
+    case 'followed': {
+      if (!current.elsewhere || !isLive(current.state)) return { snapshot: current, effects: [] };
+      const { order } = input;
+      return {
+        snapshot: {
+          ...current,
+          flow: order.flow,
+          orderRef: order.orderRef,
+          startedAt: order.startedAt,
+          autoStartToken: order.autoStartToken,
+          qrDeadline: savedQrDeadline(order),
+          qr: null,
+          hintCode: null,
+        },
+        effects: [],
+      };
+    }
+
     case 'forgotten-elsewhere':
       if (!isLive(current.state) || awaitingOrder(current)) return { snapshot: current, effects: [] };
-      return { snapshot: initialSnapshot(current.flow), effects: [{ type: 'stop' }] };
+      return { snapshot: { ...initialSnapshot(current.flow), endedElsewhere: true }, effects: [{ type: 'stop' }] };
 
     case 'removed':
       // An order another tab polls is that tab's: leaving this page must not cancel it.
@@ -333,6 +409,26 @@ export function step(current: Snapshot, input: Input, context: FlowContext): Ste
 
 function emit<E extends Emit>(name: E['name'], detail: E['detail']): Effect {
   return { type: 'emit', event: { name, detail } as Emit };
+}
+
+/** The status a live order shows, as bankid-status tells it. */
+function statusDetail(snapshot: Snapshot, context: FlowContext): BankIdStatusDetail {
+  const message =
+    snapshot.status === 'reconnecting'
+      ? 'reconnecting'
+      : (snapshot.message ?? pendingMessage(snapshot.hintCode, { flow: snapshot.flow, device: context.device }));
+  return { status: snapshot.status, hintCode: snapshot.hintCode, message };
+}
+
+/** A saved QR order keeps its path; one saved before the path was kept gets 3 minutes from its start. */
+function savedQrDeadline(order: SavedOrder): number | null {
+  if (order.flow !== 'other-device') return null;
+  return order.qrDeadline ?? order.startedAt + QR_PATH_MS;
+}
+
+function armTimeWarning(snapshot: Snapshot): Effect[] {
+  if (snapshot.flow !== 'other-device' || snapshot.qrDeadline === null) return [];
+  return [{ type: 'arm-time-warning', at: snapshot.qrDeadline - QR_TIME_WARNING_MS }];
 }
 
 /** A finished order keeps its flow (for the panel's wording) and nothing else that could be used again. */
@@ -392,7 +488,11 @@ function onStartAnswer(current: Snapshot, result: BackendResult<StartAnswer>, no
     // The QR path counts from the first order of the user's start; silent new orders keep it.
     qrDeadline: flow === 'other-device' ? (current.qrDeadline ?? now + QR_PATH_MS) : null,
   };
-  const effects: Effect[] = [emit('bankid-start', { orderRef: answer.orderRef, flow }), { type: 'save-order' }];
+  const effects: Effect[] = [
+    emit('bankid-start', { orderRef: answer.orderRef, flow }),
+    current.restarting ? { type: 'save-order', ifStillOurs: true } : { type: 'save-order' },
+    ...armTimeWarning(snapshot),
+  ];
   // A silent QR restart keeps the same status line: nothing new to announce.
   if (current.message !== message || current.hintCode !== null || current.status !== 'pending') {
     effects.push(emit('bankid-status', { status: 'pending', hintCode: null, message }));
@@ -468,7 +568,8 @@ function onCollectAnswer(
       answer.hintCode === 'startFailed' &&
       current.flow === 'other-device' &&
       current.qrDeadline !== null &&
-      now < current.qrDeadline
+      now < current.qrDeadline &&
+      !current.elsewhere
     ) {
       // Nobody scanned in time: a fresh QR code, without bothering the user (the panel stays as it is).
       const snapshot: Snapshot = {
@@ -480,13 +581,10 @@ function onCollectAnswer(
         hintCode: null,
         reconnect: null,
       };
+      // The saved order stays until the new one replaces it, so a tab that follows it never sees it gone.
       return {
         snapshot,
-        effects: [
-          { type: 'stop' },
-          { type: 'forget-order' },
-          { type: 'start-order', flow: 'other-device', replace: null },
-        ],
+        effects: [{ type: 'stop' }, { type: 'start-order', flow: 'other-device', replace: null }],
       };
     }
     return fail(current, outcome);
@@ -501,6 +599,7 @@ function onCollectAnswer(
     state: appHasIt ? 'signing' : 'waiting',
     hintCode,
     message,
+    timeWarning: appHasIt ? false : current.timeWarning,
     status: 'pending',
     reconnect: null,
     qr: current.flow === 'other-device' && !appHasIt ? (answer.qr ?? current.qr) : null,
@@ -511,7 +610,9 @@ function onCollectAnswer(
     snapshot.message !== current.message ||
     snapshot.hintCode !== current.hintCode
   ) {
-    effects.push(emit('bankid-status', { status: 'pending', hintCode, message }));
+    // While the QR path's warning is on show, that is the status hosts are told.
+    const shown = snapshot.timeWarning ? 'qr-expiring' : message;
+    effects.push(emit('bankid-status', { status: 'pending', hintCode, message: shown }));
   }
   effects.push({ type: 'collect', delay: collectDelay(snapshot) });
   return { snapshot, effects };

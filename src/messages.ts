@@ -72,7 +72,16 @@ export type RewordableText =
   | 'browser-hint-android'
   | 'other-tab-auth'
   | 'other-tab-sign'
-  | 'label-continue-here';
+  | 'label-continue-here'
+  | 'ended-elsewhere-auth'
+  | 'ended-elsewhere-sign'
+  | 'qr-expiring'
+  | 'label-more-time'
+  | 'label-larger-qr'
+  | 'qr-step-open'
+  | 'qr-step-tap'
+  | 'qr-step-point'
+  | 'qr-not-visible';
 /** A page's own wording: `{ 'label-begin': 'Logga in på Mina sidor' }`. */
 export type TextOverrides = Partial<Record<RewordableText, string>>;
 
@@ -371,6 +380,12 @@ export function messageText(
         'step-up-failed',
         msg('BankID could not confirm that it is you. Please try again.', { id: 'step-up-failed' }),
       );
+    case 'qr-expiring':
+      return own(
+        overrides,
+        'qr-expiring',
+        msg('Time to scan the QR code is almost up. Need more time? Choose More time.', { id: 'qr-expiring' }),
+      );
   }
 }
 
@@ -398,6 +413,10 @@ export const labels = {
       : own(overrides, 'label-this-device', msg('BankID on this device', { id: 'label-this-device' })),
   continueHere: (overrides?: TextOverrides) =>
     own(overrides, 'label-continue-here', msg('Continue here', { id: 'label-continue-here' })),
+  moreTime: (overrides?: TextOverrides) =>
+    own(overrides, 'label-more-time', msg('More time', { id: 'label-more-time' })),
+  largerQr: (overrides?: TextOverrides) =>
+    own(overrides, 'label-larger-qr', msg('Larger QR code', { id: 'label-larger-qr' })),
   help: (overrides?: TextOverrides) => own(overrides, 'label-help', msg('Problems with BankID?', { id: 'label-help' })),
   qr: (overrides?: TextOverrides) => own(overrides, 'label-qr', msg('QR code for BankID', { id: 'label-qr' })),
 };
@@ -426,6 +445,22 @@ export const panelTexts = {
             id: 'browser-hint-android',
           }),
         ),
+  endedElsewhere: (operation: Operation, overrides?: TextOverrides) =>
+    operation === 'sign'
+      ? own(overrides, 'ended-elsewhere-sign', msg('The signing ended in another tab.', { id: 'ended-elsewhere-sign' }))
+      : own(overrides, 'ended-elsewhere-auth', msg('The login ended in another tab.', { id: 'ended-elsewhere-auth' })),
+  /** The QR flow's steps, in order, beside the code. */
+  qrSteps: (overrides?: TextOverrides) => [
+    own(overrides, 'qr-step-open', msg('Open the BankID app on your phone or tablet.', { id: 'qr-step-open' })),
+    own(overrides, 'qr-step-tap', msg('Tap the QR symbol in the app.', { id: 'qr-step-tap' })),
+    own(overrides, 'qr-step-point', msg('Point the camera at the QR code here.', { id: 'qr-step-point' })),
+  ],
+  qrNotVisible: (overrides?: TextOverrides) =>
+    own(
+      overrides,
+      'qr-not-visible',
+      msg('Part of the QR code is off the screen. Scroll until you see all of it.', { id: 'qr-not-visible' }),
+    ),
   cancelledHint: (overrides?: TextOverrides) =>
     own(
       overrides,

@@ -17,6 +17,7 @@ import {
 import {
   initialSnapshot,
   isLive,
+  QR_PATH_MS,
   step,
   WAKE_COLLECT_DELAY,
   WAKE_RETRY_WINDOW,
@@ -45,7 +46,10 @@ export const SWITCH_CANCEL_WAIT = 2000;
 /** Saved orders older than this are stale: BankID has long expired them. */
 const SAVED_ORDER_MAX_AGE = 10 * 60 * 1000;
 
-type TimerName = 'collect' | 'launch-button' | 'give-up' | 'removal' | 'start-on-connect' | 'browser-hint';
+type TimerName =
+  'collect' | 'launch-button' | 'give-up' | 'removal' | 'start-on-connect' | 'browser-hint' | 'time-warning';
+/** The timers of a live order (the others belong to the element's place in the page). */
+const ORDER_TIMERS = ['collect', 'launch-button', 'give-up', 'browser-hint', 'time-warning'] as const;
 
 /** A launch from a social app's own browser that leaves the page in front this long did not open BankID. */
 export const BROWSER_HINT_DELAY = 3000;
@@ -70,6 +74,8 @@ export class OrderController implements ReactiveController {
   private pendingCancel: Promise<void> | null = null;
   /** Where the live order was saved, so a later change of `api` or `operation` forgets the right one. */
   private savedKey: string | null = null;
+  /** The order this tab saved there: it forgets only that one, never another tab's newer order. */
+  private savedRef: string | null = null;
   private readonly queue: Input[] = [];
   /** When the page last woke up (became visible, was shown again, focused, or resumed the order). */
   private wokeAt = -Infinity;
@@ -105,8 +111,11 @@ export class OrderController implements ReactiveController {
     this.setTimer('removal', 0, () => {
       if (this.host.isConnected) return;
       const { orderRef } = this.snapshot;
-      // A framework may replace the element with a new one that resumed the same order: leave it alive.
-      const handedOver = orderRef !== null && [...connected].some((other) => other.snapshot.orderRef === orderRef);
+      // A framework may replace the element with a new one that resumed the same order, or another
+      // tab adopted it (its storage event may not have come yet): leave it alive.
+      const handedOver =
+        orderRef !== null &&
+        ([...connected].some((other) => other.snapshot.orderRef === orderRef) || this.ownedElsewhere(orderRef));
       this.dispatch({ type: 'removed', handedOver });
     });
   }
@@ -139,6 +148,11 @@ export class OrderController implements ReactiveController {
   /** "Fortsätt här": take the order back from the tab that adopted it. */
   takeBack(): void {
     this.dispatch({ type: 'take-back' });
+  }
+
+  /** "Mer tid": the QR path gets another 3 minutes. */
+  moreTime(): void {
+    this.dispatch({ type: 'more-time', now: Date.now() });
   }
 
   /** Picks up an order saved before a reload or a trip to the app. True if there was one. */
@@ -240,13 +254,21 @@ export class OrderController implements ReactiveController {
       case 'disarm-give-up':
         this.clearTimer('give-up');
         return;
+      case 'arm-time-warning':
+        this.setTimer('time-warning', Math.max(0, effect.at - Date.now()), () =>
+          this.dispatch({ type: 'time-warning-due' }),
+        );
+        return;
+      case 'pause':
+        for (const name of ORDER_TIMERS) this.clearTimer(name);
+        return;
       case 'stop':
-        for (const name of ['collect', 'launch-button', 'give-up', 'browser-hint'] as const) this.clearTimer(name);
+        for (const name of ORDER_TIMERS) this.clearTimer(name);
         this.collectInFlight?.abort();
         this.collectInFlight = null;
         return;
       case 'save-order':
-        this.saveOrder();
+        this.saveOrder(effect.ifStillOurs === true);
         return;
       case 'forget-order':
         this.forgetOrder();
@@ -326,9 +348,11 @@ export class OrderController implements ReactiveController {
 
   /** The page is back in front of the user: collect shortly (not at once: iOS cannot fetch yet). */
   private readonly onWake = (): void => {
-    const { state } = this.snapshot;
-    if ((state !== 'waiting' && state !== 'signing') || this.collectInFlight) return;
+    const { state, elsewhere } = this.snapshot;
+    if ((state !== 'waiting' && state !== 'signing') || elsewhere) return;
+    // Also when a collect is on its way: sent before the page was hidden, it may fail now.
     this.wokeAt = Date.now();
+    if (this.collectInFlight) return;
     this.setTimer('collect', WAKE_COLLECT_DELAY, () => void this.collect());
   };
 
@@ -367,13 +391,25 @@ export class OrderController implements ReactiveController {
     let key: string | null = null;
     this.storage((_, own) => (key = own));
     if (event.key !== key && event.key !== null) return;
-    const saved = parseSavedOrder(event.key === null ? null : event.newValue, Date.now());
+    const now = Date.now();
+    const saved = parseSavedOrder(event.key === null ? null : event.newValue, now);
     if (saved?.orderRef === orderRef) {
       if (saved.owner !== PAGE) this.dispatch({ type: 'taken-over' });
     } else if (elsewhere) {
+      // The tab that has it moved on to a new QR code, or the order ended there.
+      if (saved !== null && saved.owner !== PAGE) this.dispatch({ type: 'followed', order: saved });
+      else this.dispatch({ type: 'forgotten-elsewhere' });
+    } else if (event.newValue === null && parseSavedOrder(event.oldValue, now)?.orderRef === orderRef) {
+      // A tab we took the order from got its end (a collect that was on its way): it is over here too.
       this.dispatch({ type: 'forgotten-elsewhere' });
     }
   };
+
+  /** Another page (tab) polls this order, as the shared storage says. */
+  private ownedElsewhere(orderRef: string): boolean {
+    const owner = this.ownerOf(orderRef);
+    return owner !== null && owner !== PAGE;
+  }
 
   /** The page that polls this order, as the shared storage says; null when it keeps no such order. */
   private ownerOf(orderRef: string): string | null {
@@ -385,20 +421,33 @@ export class OrderController implements ReactiveController {
     return owner;
   }
 
-  private saveOrder(): void {
-    const { orderRef, flow, startedAt, autoStartToken } = this.snapshot;
+  private saveOrder(ifStillOurs: boolean): void {
+    const { orderRef, flow, startedAt, autoStartToken, qrDeadline } = this.snapshot;
     if (orderRef === null || startedAt === null) return;
-    const order: SavedOrder = { orderRef, flow, startedAt, autoStartToken, owner: PAGE };
+    const order: SavedOrder = { orderRef, flow, startedAt, autoStartToken, qrDeadline, owner: PAGE };
     this.storage((storage, key) => {
+      const there = parseSavedOrder(storage.getItem(key), Date.now());
+      if (ifStillOurs && there !== null && there.orderRef !== this.savedRef) {
+        this.savedRef = null;
+        return;
+      }
       storage.setItem(key, JSON.stringify(order));
       this.savedKey = key;
+      this.savedRef = orderRef;
     });
   }
 
-  private forgetOrder(): void {
-    const saved = this.savedKey;
+  /** Forgets the order this tab saved; `any`: whatever is there (it could not be read). */
+  private forgetOrder(any = false): void {
+    const savedKey = this.savedKey;
+    const savedRef = this.savedRef;
     this.savedKey = null;
-    this.storage((storage, key) => storage.removeItem(saved ?? key));
+    this.savedRef = null;
+    this.storage((storage, key) => {
+      const at = savedKey ?? key;
+      const there = parseSavedOrder(storage.getItem(at), Date.now());
+      if (any || there === null || there.orderRef === savedRef) storage.removeItem(at);
+    });
   }
 
   private readSavedOrder(): SavedOrder | null {
@@ -408,7 +457,7 @@ export class OrderController implements ReactiveController {
       if (raw !== null) this.savedKey = key;
     });
     const order = parseSavedOrder(raw, Date.now());
-    if (raw !== null && order === null) this.forgetOrder();
+    if (raw !== null && order === null) this.forgetOrder(true);
     return order;
   }
 
@@ -437,12 +486,21 @@ export function parseSavedOrder(raw: string | null, now: number): SavedOrder | n
     return null;
   }
   if (typeof value !== 'object' || value === null) return null;
-  const { orderRef, flow, startedAt, autoStartToken, owner } = value as Record<string, unknown>;
+  const { orderRef, flow, startedAt, autoStartToken, qrDeadline, owner } = value as Record<string, unknown>;
   if (typeof orderRef !== 'string' || orderRef === '' || orderRef.length > 128) return null;
   if (flow !== 'this-device' && flow !== 'other-device') return null;
   if (typeof startedAt !== 'number' || now - startedAt > SAVED_ORDER_MAX_AGE || startedAt > now) return null;
   if (autoStartToken !== null && typeof autoStartToken !== 'string') return null;
-  return { orderRef, flow, startedAt, autoStartToken, owner: typeof owner === 'string' ? owner : '' };
+  return {
+    orderRef,
+    flow,
+    startedAt,
+    autoStartToken,
+    // A path longer than the order's age allows (3 min per "Mer tid" press) is not believed.
+    qrDeadline:
+      typeof qrDeadline === 'number' && qrDeadline > startedAt && qrDeadline - now <= QR_PATH_MS ? qrDeadline : null,
+    owner: typeof owner === 'string' ? owner : '',
+  };
 }
 
 function toEvent(event: Emit): Event {

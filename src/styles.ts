@@ -87,15 +87,73 @@ export const styles = css`
     text-align: center;
   }
 
-  .qr {
+  /* The code and its steps side by side where the card is wide, the steps below where it is not. */
+  .qr-area {
+    display: flex;
+    flex-wrap: wrap;
+    justify-content: center;
+    align-items: center;
+    gap: 0.5rem 1.5rem;
+    width: 100%;
+  }
+  .qr-box {
+    display: flex;
+    flex-direction: column;
+    align-items: center;
+    max-width: 100%;
+  }
+  .qr-box.large {
+    flex-basis: 100%;
+  }
+  /* Never below 160 px (phones scan it from about 30 cm), never wider than the card: no sideways scrolling at 400 % zoom. */
+  .qr,
+  .qr-placeholder {
     display: block;
     width: 200px;
     min-width: 160px;
     max-width: 100%;
-    height: auto;
     margin: 0 auto;
+  }
+  .qr {
+    height: auto;
     background: #fff;
     border-radius: 4px;
+  }
+  .qr-box.large .qr {
+    width: 100%;
+    max-width: 480px;
+  }
+  .qr-box.large .qr-placeholder {
+    width: 100%;
+    max-width: 480px;
+  }
+  .reserved {
+    visibility: hidden;
+  }
+  .qr-placeholder {
+    aspect-ratio: 1;
+    display: grid;
+    place-items: center;
+  }
+  .qr:focus {
+    outline: none;
+  }
+  .qr:focus-visible {
+    outline: 3px solid var(--_focus);
+    outline-offset: 2px;
+  }
+  .steps {
+    flex: 1 1 13rem;
+    max-width: 26rem;
+    margin: 0;
+    padding-left: 1.5rem;
+    line-height: 1.45;
+  }
+  .steps li + li {
+    margin-top: 0.25rem;
+  }
+  .message:focus {
+    outline: none;
   }
 
   .qr.stale {
@@ -199,5 +257,29 @@ export const styles = css`
   .help h3 {
     font-size: 1rem;
     margin: 0.75rem 0 0.375rem;
+  }
+
+  /*
+   * Forced colours (Windows contrast themes): the code keeps black on white with its white quiet zone,
+   * or no phone can read it; every button keeps a border; focus uses the theme's highlight.
+   */
+  @media (forced-colors: active) {
+    .qr {
+      forced-color-adjust: none;
+      background: #fff;
+    }
+    button,
+    .quiet {
+      border: 1px solid ButtonText;
+    }
+    button:focus-visible,
+    a:focus-visible,
+    .qr:focus-visible {
+      outline: 3px solid Highlight;
+    }
+    .progress {
+      border-color: GrayText;
+      border-top-color: CanvasText;
+    }
   }
 `;

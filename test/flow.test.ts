@@ -10,6 +10,7 @@ import {
   initialSnapshot,
   isLive,
   QR_PATH_MS,
+  QR_TIME_WARNING_MS,
   reconnectDelay,
   step,
   type Effect,
@@ -127,10 +128,12 @@ describe('flow: helpers', () => {
       failure: null,
       launchButton: false,
       qrDeadline: null,
+      timeWarning: false,
       restarting: false,
       reconnect: null,
       elsewhere: false,
       browserHint: false,
+      endedElsewhere: false,
     });
   });
 
@@ -267,6 +270,8 @@ describe('flow: start answer', () => {
     expect(result.effects).to.deep.equal([
       { type: 'emit', event: { name: 'bankid-start', detail: { orderRef: 'order-2', flow: 'other-device' } } },
       { type: 'save-order' },
+      // The QR path's warning, 30 s before its 3 minutes (from the answer) are up.
+      { type: 'arm-time-warning', at: NOW + 50 + QR_PATH_MS - QR_TIME_WARNING_MS },
       {
         type: 'emit',
         event: { name: 'bankid-status', detail: { status: 'pending', hintCode: null, message: 'RFA1' } },
@@ -526,9 +531,9 @@ describe('flow: failed collect answers (CONTRACT §4 table)', () => {
         expect(snapshot).to.include({ restarting: true, orderRef: null, qr: null, message: 'RFA1' });
         expect(snapshot.qrDeadline, 'the deadline counts from the first order').to.equal(NOW + QR_PATH_MS);
         expect(snapshot.failure).to.equal(null);
+        // The saved order stays until the new one replaces it (a tab that follows it never sees it gone).
         expect(result.effects, `#${n}`).to.deep.equal([
           { type: 'stop' },
-          { type: 'forget-order' },
           { type: 'start-order', flow: 'other-device', replace: null },
         ]);
       }
@@ -833,6 +838,7 @@ describe('flow: resume after a reload or a return from the app', () => {
       flow: 'this-device',
       startedAt: NOW - 30_000,
       autoStartToken: TOKEN,
+      qrDeadline: null,
       owner: 'other',
       ...order,
     },
@@ -876,11 +882,28 @@ describe('flow: resume after a reload or a return from the app', () => {
     expect(result.effects).to.deep.equal([
       { type: 'save-order' },
       { type: 'collect', delay: 500 },
+      // Saved before the path was kept: 3 minutes from the order's start.
+      { type: 'arm-time-warning', at: NOW - 30_000 + QR_PATH_MS - QR_TIME_WARNING_MS },
       {
         type: 'emit',
         event: { name: 'bankid-status', detail: { status: 'pending', hintCode: null, message: 'RFA1' } },
       },
     ]);
+    expect(result.snapshot.qrDeadline).to.equal(NOW - 30_000 + QR_PATH_MS);
+  });
+
+  it('other device: the saved QR path goes on where it was', () => {
+    const qrDeadline = NOW + 100_000;
+    const result = run(
+      initialSnapshot('other-device'),
+      saved({ flow: 'other-device', autoStartToken: null, qrDeadline }),
+    );
+    expect(result.snapshot.qrDeadline).to.equal(qrDeadline);
+    expect(result.effects).to.deep.include({ type: 'arm-time-warning', at: qrDeadline - QR_TIME_WARNING_MS });
+    // Nobody scans it: a new code, silently, since the path has time left.
+    const missed = run(result.snapshot, failedHint('startFailed', NOW + 30_000));
+    expect(missed.snapshot).to.include({ state: 'waiting', restarting: true });
+    expect(types(missed.effects)).to.include('start-order');
   });
 
   it('a live order is not replaced by a resume', () => {
@@ -958,5 +981,136 @@ describe('flow: while a silent QR restart is on its way', () => {
     const result = run(restarting(), startAnswer({ orderRef: 'order-2', qr: QR1 }));
     expect(emittedNames(result.effects)).to.deep.equal(['bankid-start']);
     expect(result.snapshot).to.include({ state: 'waiting', restarting: false, orderRef: 'order-2', qr: QR1 });
+  });
+});
+
+describe("flow: the QR path's time (WCAG 2.2.1)", () => {
+  const warned = () => run(waiting('other-device'), { type: 'time-warning-due' });
+
+  it('tells the user before the path runs out, once, with the qr-expiring status', () => {
+    const result = warned();
+    expect(result.snapshot).to.include({ state: 'waiting', timeWarning: true, message: 'RFA1' });
+    expect(emitted(result.effects)).to.deep.equal([
+      { name: 'bankid-status', detail: { status: 'pending', hintCode: null, message: 'qr-expiring' } },
+    ]);
+    expectNothing(result.snapshot, run(result.snapshot, { type: 'time-warning-due' }));
+  });
+
+  it('"Mer tid" gives 3 minutes from the press, re-arms the warning, keeps the order and says RFA1 again', () => {
+    const at = NOW + 160_000;
+    const result = run(warned().snapshot, { type: 'more-time', now: at });
+    expect(result.snapshot).to.include({
+      state: 'waiting',
+      orderRef: 'order-1',
+      timeWarning: false,
+      qrDeadline: at + QR_PATH_MS,
+    });
+    expect(result.effects).to.deep.equal([
+      { type: 'arm-time-warning', at: at + QR_PATH_MS - QR_TIME_WARNING_MS },
+      {
+        type: 'emit',
+        event: { name: 'bankid-status', detail: { status: 'pending', hintCode: null, message: 'RFA1' } },
+      },
+      { type: 'save-order', ifStillOurs: true },
+    ]);
+  });
+
+  it('"Mer tid" works again and again: ten presses keep the code for 30 more minutes', () => {
+    let snapshot = waiting('other-device');
+    let now = NOW;
+    for (let press = 1; press <= 10; press++) {
+      snapshot = run(snapshot, { type: 'time-warning-due' }).snapshot;
+      now = (snapshot.qrDeadline ?? 0) - QR_TIME_WARNING_MS;
+      snapshot = run(snapshot, { type: 'more-time', now }).snapshot;
+      expect(snapshot.qrDeadline, `press ${press}`).to.equal(now + QR_PATH_MS);
+    }
+    // An unscanned code just before the last deadline is still replaced silently.
+    const missed = run(snapshot, failedHint('startFailed', now + QR_PATH_MS - 1));
+    expect(missed.snapshot).to.include({ state: 'waiting', restarting: true });
+    expect(now).to.be.greaterThan(NOW + 10 * 150_000 - 1);
+  });
+
+  it('without a press, the first code missed after the deadline fails with RFA17B', () => {
+    const snapshot = warned().snapshot;
+    expectFailed(run(snapshot, failedHint('startFailed', NOW + 50 + QR_PATH_MS)), 'startFailed', 'RFA17B');
+  });
+
+  it('the warning goes once the app has the order, and is not given then', () => {
+    const scanned = run(warned().snapshot, pending('userSign'));
+    expect(scanned.snapshot).to.include({ state: 'signing', timeWarning: false });
+    expectNothing(scanned.snapshot, run(scanned.snapshot, { type: 'time-warning-due' }));
+    expectNothing(scanned.snapshot, run(scanned.snapshot, { type: 'more-time', now: NOW }));
+  });
+
+  it('a silent new order keeps the warning on show and re-arms its timer', () => {
+    const restarted = run(warned().snapshot, failedHint('startFailed', NOW + 155_000)).snapshot;
+    const next = run(restarted, startAnswer({ orderRef: 'order-2', qr: QR1 }, NOW + 156_000));
+    expect(next.snapshot.timeWarning).to.equal(true);
+    expect(next.effects).to.deep.include({ type: 'arm-time-warning', at: NOW + 50 + QR_PATH_MS - QR_TIME_WARNING_MS });
+    expect(next.effects).to.deep.include({ type: 'save-order', ifStillOurs: true });
+  });
+
+  it('the this-device flow has no QR path: no warning, no "Mer tid"', () => {
+    const before = waiting('this-device');
+    expectNothing(before, run(before, { type: 'time-warning-due' }));
+    expectNothing(before, run(before, { type: 'more-time', now: NOW }));
+  });
+});
+
+describe('flow: an order another tab took over', () => {
+  const displaced = (flow: Flow = 'this-device') => {
+    const result = run(waiting(flow), { type: 'taken-over' });
+    expect(result.snapshot.elsewhere).to.equal(true);
+    return result;
+  };
+
+  it('stops its timers but lets a collect on its way answer', () => {
+    expect(types(displaced().effects)).to.deep.equal(['pause', 'emit']);
+  });
+
+  it('a completion that collect brings after the takeover is shown here (the server gives it once)', () => {
+    const result = run(displaced().snapshot, collectOk('complete', null, null, { completionData: {} }));
+    expect(result.snapshot.state).to.equal('complete');
+    expect(emittedNames(result.effects)).to.deep.equal(['bankid-complete']);
+    expect(types(result.effects)).to.include('forget-order');
+  });
+
+  it("a pending answer or a network failure on its way is the other tab's business", () => {
+    const before = displaced().snapshot;
+    expectNothing(before, run(before, pending('userSign')));
+    expectNothing(before, run(before, collectProblem({ kind: 'network' })));
+  });
+
+  it('an unscanned code is not replaced here: the other tab does that', () => {
+    const before = displaced('other-device').snapshot;
+    const result = run(before, failedHint('startFailed'));
+    expect(types(result.effects)).to.not.include('start-order');
+  });
+
+  it("cancel() stops this tab only: no request, no event, the order stays the other tab's", () => {
+    const result = run(displaced().snapshot, { type: 'cancel' });
+    expect(result.snapshot.state).to.equal('idle');
+    expect(result.effects).to.deep.equal([{ type: 'stop' }]);
+  });
+
+  it('follows the other tab to its new QR order, still displaced', () => {
+    const order: SavedOrder = {
+      orderRef: 'order-7',
+      flow: 'other-device',
+      startedAt: NOW + 30_000,
+      autoStartToken: null,
+      qrDeadline: NOW + 180_000,
+      owner: 'other',
+    };
+    const result = run(displaced('other-device').snapshot, { type: 'followed', order });
+    expect(result.snapshot).to.include({ elsewhere: true, orderRef: 'order-7', qrDeadline: NOW + 180_000 });
+    expect(result.effects).to.deep.equal([]);
+  });
+
+  it('an order that ended in the other tab leaves this one idle, saying so', () => {
+    const result = run(displaced().snapshot, { type: 'forgotten-elsewhere' });
+    expect(result.snapshot).to.include({ state: 'idle', endedElsewhere: true });
+    // A new start forgets that.
+    expect(run(result.snapshot, startInput('this-device')).snapshot.endedElsewhere).to.equal(false);
   });
 });

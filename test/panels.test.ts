@@ -37,6 +37,14 @@ const TEXT = {
     toThisComputer: 'BankID på den här datorn',
     toThisPhone: 'BankID på den här enheten',
     help: 'Problem med BankID?',
+    larger: 'Större QR-kod',
+    moreTime: 'Mer tid',
+    qrExpiring: 'Tiden för att skanna QR-koden är snart slut. Behöver du mer tid? Välj Mer tid.',
+    qrSteps: [
+      'Öppna BankID-appen i din mobil eller surfplatta.',
+      'Tryck på QR-symbolen i appen.',
+      'Rikta kameran mot QR-koden här.',
+    ],
     starting: 'Ett ögonblick…',
     rfa13Computer: 'Försöker starta BankID säkerhetsprogram…',
     rfa13Phone: 'Försöker starta BankID-appen…',
@@ -83,6 +91,14 @@ const TEXT = {
     toThisComputer: 'BankID on this computer',
     toThisPhone: 'BankID on this device',
     help: 'Problems with BankID?',
+    larger: 'Larger QR code',
+    moreTime: 'More time',
+    qrExpiring: 'Time to scan the QR code is almost up. Need more time? Choose More time.',
+    qrSteps: [
+      'Open the BankID app on your phone or tablet.',
+      'Tap the QR symbol in the app.',
+      'Point the camera at the QR code here.',
+    ],
     starting: 'One moment…',
     rfa13Computer: 'Trying to start the BankID Security Application…',
     rfa13Phone: 'Trying to start the BankID app…',
@@ -308,7 +324,7 @@ for (const lang of ['sv', 'en'] as const) {
     });
 
     describe('waiting on another device (QR)', () => {
-      it('shows the QR code with an accessible name, RFA1, Cancel, the switch to this computer and help', async () => {
+      it('shows the QR code with an accessible name, RFA1, the numbered steps, Cancel, the switch to this computer and help', async () => {
         const el = await mount({ lang, flow: 'other-device' });
         await begin(el);
         const qr = qrCode(el);
@@ -316,14 +332,23 @@ for (const lang of ['sv', 'en'] as const) {
         expect(qr!.getAttribute('aria-label')).to.match(t.qrName);
         expect(qr!.checkVisibility()).to.equal(true);
         expect(statusText(el)).to.equal(t.rfa1);
-        expectButtons(el, [t.cancel, t.toThisComputer, t.help]);
+        const steps = root(el).querySelector('ol[part~="steps"]')!;
+        expect([...steps.querySelectorAll('li')].map((li) => li.textContent!.trim())).to.deep.equal([...t.qrSteps]);
+        expect(steps.checkVisibility()).to.equal(true);
+        expectButtons(el, [t.larger, t.cancel, t.toThisComputer, t.help]);
       });
 
       it('offers "this device" rather than "this computer" on a phone', async () => {
         const el = await mount({ lang, flow: 'other-device', platform: iphoneSafari });
         await begin(el);
         expect(qrCode(el)).to.not.equal(null);
-        expectButtons(el, [t.cancel, t.toThisPhone, t.help]);
+        expectButtons(el, [t.larger, t.cancel, t.toThisPhone, t.help]);
+      });
+
+      it('has no steps in the this-device flow', async () => {
+        const el = await mount({ lang, flow: 'this-device' });
+        await begin(el);
+        expect(root(el).querySelector('[part~="steps"]')).to.equal(null);
       });
     });
 
@@ -449,9 +474,13 @@ for (const lang of ['sv', 'en'] as const) {
           backend.reply('collect', { json: { orderRef: orderRefOf(n), status: 'failed', hintCode: 'startFailed' } });
           await after(el, 1000);
         };
-        for (let n = 1; n <= 5; n++) await miss(n);
-        expect(backend.calls('auth')).to.have.length(6);
+        for (let n = 1; n <= 4; n++) await miss(n);
         expect(statusText(el)).to.equal(t.rfa1);
+        await miss(5);
+        expect(backend.calls('auth')).to.have.length(6);
+        // 30 s before the 3 minutes are up: told so, with "Mer tid" (not pressed here).
+        expect(statusText(el)).to.equal(t.qrExpiring);
+        expect(buttonNamed(el, t.moreTime)).to.not.equal(null);
         expect(qrCode(el)).to.not.equal(null);
 
         await miss(6);
@@ -874,12 +903,12 @@ describe('language', () => {
     el.lang = 'en';
     await settle(el);
     expect(statusText(el)).to.equal(TEXT.en.rfa1);
-    expectButtons(el, [TEXT.en.cancel, TEXT.en.toThisComputer, TEXT.en.help]);
+    expectButtons(el, [TEXT.en.larger, TEXT.en.cancel, TEXT.en.toThisComputer, TEXT.en.help]);
 
     el.setAttribute('lang', 'sv');
     await settle(el);
     expect(statusText(el)).to.equal(TEXT.sv.rfa1);
-    expectButtons(el, [TEXT.sv.cancel, TEXT.sv.toThisComputer, TEXT.sv.help]);
+    expectButtons(el, [TEXT.sv.larger, TEXT.sv.cancel, TEXT.sv.toThisComputer, TEXT.sv.help]);
   });
 
   it('the QR code is named in the current language', async () => {

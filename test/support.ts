@@ -143,13 +143,19 @@ export function textOf(element: Element): string {
   return (card?.innerText ?? '').replace(/\s+/g, ' ').trim();
 }
 
+/** The buttons a user can see and reach (one kept out of sight to hold its room does not count). */
+function shownButtons(element: Element): HTMLButtonElement[] {
+  return [...(element.shadowRoot?.querySelectorAll('button') ?? [])].filter(
+    (b) => getComputedStyle(b).visibility !== 'hidden' && getComputedStyle(b).display !== 'none',
+  );
+}
+
 export function buttonNamed(element: Element, name: string): HTMLButtonElement | null {
-  const buttons = [...(element.shadowRoot?.querySelectorAll('button') ?? [])];
-  return buttons.find((b) => b.textContent?.trim() === name) ?? null;
+  return shownButtons(element).find((b) => b.textContent?.trim() === name) ?? null;
 }
 
 export function buttonNames(element: Element): string[] {
-  return [...(element.shadowRoot?.querySelectorAll('button') ?? [])].map((b) => b.textContent?.trim() ?? '');
+  return shownButtons(element).map((b) => b.textContent?.trim() ?? '');
 }
 
 /** Records every bankid-* event the element fires. */

@@ -147,16 +147,22 @@ describe('tabs: the tab that had the order', () => {
     await settle(el);
     expect(el.state).to.equal('idle');
     expect(buttonNames(el)).to.include('Logga in med BankID');
+    expect(textOf(el)).to.contain('Inloggningen avslutades i en annan flik.');
     expect(backend.calls('cancel')).to.deep.equal([]);
   });
 
-  it('a newer order in the other tab replaces the one left to it: forgotten here', async () => {
+  it('a newer order in the other tab (a new QR code there): followed, still continuing there', async () => {
     const { el } = await polling();
     otherTabWrites(adoptedByOtherTab());
     await settle(el);
     otherTabWrites({ ...adoptedByOtherTab(), orderRef: 'order-from-the-other-tab' });
     await settle(el);
-    expect(el.state).to.equal('idle');
+    expect(el.state).to.equal('waiting');
+    expect(textOf(el)).to.contain(ELSEWHERE);
+    // Taken back, it is the newer order that is polled here.
+    buttonNamed(el, 'Fortsätt här')!.click();
+    await settle(el);
+    expect(backend.calls('collect').at(-1)!.body).to.deep.equal({ orderRef: 'order-from-the-other-tab' });
   });
 
   it('leaving the page that gave its order away does not cancel it (the other tab polls it)', async () => {
@@ -178,5 +184,110 @@ describe('tabs: the tab that had the order', () => {
     await settle(el, 2000);
     expect(textOf(el)).to.not.contain(ELSEWHERE);
     expect(backend.calls('collect').length).to.be.greaterThan(0);
+  });
+});
+
+describe('tabs: the other tab’s order is never harmed', () => {
+  it('cancel() in the tab that gave its order away sends nothing and fires nothing', async () => {
+    const { el, log } = await polling();
+    otherTabWrites(adoptedByOtherTab());
+    await settle(el);
+    el.cancel();
+    await settle(el, 100);
+    expect(backend.calls('cancel')).to.deep.equal([]);
+    expect(log.filter((e) => e.type === 'bankid-cancel')).to.deep.equal([]);
+    expect(saved()?.owner, 'the other tab keeps it').to.equal('other-tab');
+    expect(el.state).to.equal('idle');
+  });
+
+  it('an order ending here does not erase a newer order another tab saved since', async () => {
+    const { el } = await polling();
+    // Another tab where the user pressed Begin meanwhile.
+    const newer = { ...saved(), orderRef: 'order-from-tab-c', owner: 'tab-c' };
+    localStorage.setItem(KEY, JSON.stringify(newer));
+    el.cancel();
+    await settle(el, 100);
+    expect(backend.calls('cancel').map((r) => r.body)).to.deep.equal([{ orderRef: 'order-1' }]);
+    expect(saved()?.orderRef).to.equal('order-from-tab-c');
+  });
+
+  it('a new QR code here does not overwrite a newer order another tab saved since', async () => {
+    const { el } = await polling('other-device');
+    const newer = { ...saved(), orderRef: 'order-from-tab-c', owner: 'tab-c' };
+    localStorage.setItem(KEY, JSON.stringify(newer));
+    backend.reply('collect', { json: { orderRef: 'order-1', status: 'failed', hintCode: 'startFailed' } });
+    await settle(el, 1000);
+    await settle(el);
+    expect(backend.calls('auth')).to.have.length(2);
+    expect(saved()?.orderRef).to.equal('order-from-tab-c');
+  });
+
+  it('a new QR code here replaces this tab’s own saved order', async () => {
+    const { el } = await polling('other-device');
+    backend.reply('collect', { json: { orderRef: 'order-1', status: 'failed', hintCode: 'startFailed' } });
+    await settle(el, 1000);
+    await settle(el);
+    expect(saved()?.orderRef).to.equal('order-2');
+  });
+
+  it('removed before the storage event came: the order another tab adopted is not cancelled', async () => {
+    const { el } = await polling();
+    // The other tab wrote itself as the owner; this (throttled) tab has not heard yet.
+    localStorage.setItem(KEY, JSON.stringify(adoptedByOtherTab()));
+    el.remove();
+    await settle(el, 100);
+    expect(backend.calls('cancel')).to.deep.equal([]);
+    expect(saved()?.owner).to.equal('other-tab');
+  });
+
+  it('a collect on its way when the other tab takes over still delivers the completion here', async () => {
+    const { el, log } = await polling();
+    const release = backend.hold('collect');
+    backend.reply('collect', { json: { orderRef: 'order-1', status: 'complete', completionData: { user: {} } } });
+    await settle(el, 2000);
+    otherTabWrites(adoptedByOtherTab());
+    await settle(el);
+    release();
+    await settle(el);
+    expect(el.state).to.equal('complete');
+    expect(log.filter((e) => e.type === 'bankid-complete')).to.have.length(1);
+    expect(saved(), 'forgotten for every tab').to.equal(null);
+  });
+
+  it('the tab that polls stops when another tab got the end of the order (its collect was on its way)', async () => {
+    const { el } = await polling();
+    otherTabWrites(adoptedByOtherTab());
+    await settle(el);
+    // This tab took it back; the other tab's late collect then brought the end and forgot it.
+    buttonNamed(el, 'Fortsätt här')!.click();
+    await settle(el);
+    const polled = backend.calls('collect').length;
+    otherTabWrites(null);
+    await settle(el, 10_000);
+    expect(el.state).to.equal('idle');
+    expect(textOf(el)).to.contain('Inloggningen avslutades i en annan flik.');
+    expect(backend.calls('collect')).to.have.length(polled);
+  });
+
+  it('a QR order adopted from another tab keeps its 3-minute path: a missed code is replaced silently', async () => {
+    localStorage.setItem(
+      KEY,
+      JSON.stringify({
+        orderRef: 'order-1',
+        flow: 'other-device',
+        startedAt: NOW - 5000,
+        autoStartToken: null,
+        qrDeadline: NOW + 120_000,
+        owner: 'other-tab',
+      }),
+    );
+    const el = await mount('other-device');
+    const log = recordEvents(el);
+    backend.reply('collect', { json: { orderRef: 'order-1', status: 'failed', hintCode: 'startFailed' } });
+    await settle(el, RESUME_COLLECT_DELAY);
+    await settle(el);
+    expect(log.filter((e) => e.type === 'bankid-failed')).to.deep.equal([]);
+    expect(backend.calls('auth').map((r) => r.body)).to.deep.equal([{ flow: 'other-device' }]);
+    expect(el.state).to.equal('waiting');
   });
 });

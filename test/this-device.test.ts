@@ -37,6 +37,9 @@ let clock: sinon.SinonFakeTimers;
 let backend: FakeBackend;
 let open: sinon.SinonStub;
 
+/** The calm line while collect fails (sv). */
+const RECONNECTING = 'Anslutningen bröts tillfälligt';
+
 beforeEach(() => ({ clock, backend, open } = installFakes()));
 
 afterEach(() => removeFakes(clock));
@@ -637,11 +640,30 @@ describe('polling', () => {
     await advance(el, 500); // 3rd: fails
     expect(collects()).to.equal(3);
     expect(log.filter((e) => e.type === 'bankid-status')).to.deep.equal([]);
-    expect(textOf(el)).to.not.contain('Återansluter');
+    expect(textOf(el)).to.not.contain(RECONNECTING);
     await advance(el, 500); // 4th: answers
     expect(collects()).to.equal(4);
     expect(el.state).to.equal('waiting');
     expect(log.some((e) => e.type === 'bankid-failed')).to.equal(false);
+  });
+
+  it('a collect sent before the page was hidden that fails just after it is back is retried quietly too', async () => {
+    const el = await started();
+    const log = recordEvents(el);
+    const release = backend.hold('collect');
+    backend.reply('collect', { networkError: true });
+    await advance(el, 2000);
+    expect(collects()).to.equal(1);
+    // iOS: the page comes back while that request is still out; it fails ("Load failed") a moment later.
+    sinon.stub(document, 'visibilityState').get(() => 'visible');
+    document.dispatchEvent(new Event('visibilitychange'));
+    release();
+    await advance(el, 100);
+    expect(log.filter((e) => e.type === 'bankid-status')).to.deep.equal([]);
+    expect(textOf(el)).to.not.contain(RECONNECTING);
+    await advance(el, 500);
+    expect(collects()).to.equal(2);
+    expect(el.state).to.equal('waiting');
   });
 
   it('after the first 3 s, a network failure shows the calm reconnecting line as usual', async () => {

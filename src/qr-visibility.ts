@@ -1,0 +1,57 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+
+/** The code must be partly off the screen this long before the note says so (scrolling passes by). */
+export const QR_VISIBILITY_DELAY = 1000;
+/** Share of the code (with its quiet zone) that counts as all of it: a sliver of the margin may go. */
+const WHOLE = 0.99;
+
+/**
+ * Watches whether the whole QR code is inside the viewport, for people who zoom in or use a
+ * magnifier and cannot tell (CONTRACT §6, WCAG 1.4.10). Owns its observer and its one timer.
+ */
+export class QrVisibility implements ReactiveController {
+  /** The code is shown but part of it has been off the screen for QR_VISIBILITY_DELAY. */
+  partlyHidden = false;
+
+  private observer: IntersectionObserver | null = null;
+  private target: Element | null = null;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly host: ReactiveControllerHost) {
+    host.addController(this);
+  }
+
+  hostDisconnected(): void {
+    this.watch(null);
+  }
+
+  /** Follows the code now on the page (null: none). Never updates the host synchronously. */
+  watch(target: Element | null): void {
+    if (target === this.target) return;
+    this.observer?.disconnect();
+    clearTimeout(this.timer);
+    this.target = target;
+    this.partlyHidden = false;
+    if (target === null || typeof IntersectionObserver !== 'function') return;
+    this.observer ??= new IntersectionObserver((entries) => this.onChange(entries), {
+      threshold: [0, 0.25, 0.5, 0.75, WHOLE, 1],
+    });
+    this.observer.observe(target);
+  }
+
+  private onChange(entries: IntersectionObserverEntry[]): void {
+    const entry = entries[entries.length - 1];
+    if (!entry || entry.target !== this.target) return;
+    const hidden = entry.intersectionRatio < WHOLE;
+    clearTimeout(this.timer);
+    if (hidden === this.partlyHidden) return;
+    // Shown after a while, gone at once: the note never lingers over a code that is all there.
+    if (!hidden) this.set(false);
+    else this.timer = setTimeout(() => this.set(true), QR_VISIBILITY_DELAY);
+  }
+
+  private set(hidden: boolean): void {
+    this.partlyHidden = hidden;
+    this.host.requestUpdate();
+  }
+}
