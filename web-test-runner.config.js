@@ -2,9 +2,11 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter } from '@web/test-runner';
 import { plainSummaryReporter } from './scripts/wtr-plain-summary.js';
 import { browserLauncher } from './scripts/wtr-browsers.js';
+import { pageCommandsPlugin } from './scripts/wtr-page-commands.js';
 
 // One engine per run (several at once time out on 2 cores and share the e2e simulator):
 //   WTR_BROWSER=chromium|firefox|webkit   (default chromium)
+//   WTR_BROWSER=firefox-forced-colors     Firefox in a forced-colours theme: test/forced-colors.test.ts only
 //   WTR_BUILD=development|production      which Lit build the tests import (default development;
 //                                         the bundle ships production, so CI runs both)
 const engine = process.env.WTR_BROWSER || 'chromium';
@@ -62,7 +64,7 @@ const jsqrAsModule = {
 };
 
 export default {
-  files: ['test/**/*.test.ts'],
+  files: engine === 'firefox-forced-colors' ? ['test/forced-colors.test.ts'] : ['test/**/*.test.ts'],
   // Lit's exports map: 'development' picks its dev build (extra checks and warnings); without it
   // the production build, the one the bundle ships.
   nodeResolve: { exportConditions: build === 'development' ? ['browser', 'development'] : ['browser', 'production'] },
@@ -74,6 +76,7 @@ export default {
       tsconfig: new URL('./tsconfig.json', import.meta.url).pathname,
     }),
     jsqrAsModule,
+    pageCommandsPlugin(),
     // Stops the simulator (and the RP client's connections) when WTR stops its server.
     { name: 'bankid-stack', serverStop: async () => (await stack)?.close() },
   ],

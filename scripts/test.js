@@ -1,6 +1,7 @@
 // Runs the Node-side tests (server/, simulator/, demo/, the examples, the package), then the browser suite
 // in Chromium (Lit's development build), Firefox and WebKit (its production build, the one the
-// bundle ships), one engine at a time, then prints one line that counts all: `tests: N passed, N failed`.
+// bundle ships), one engine at a time, and the forced-colours tests once more in Firefox started in a
+// contrast theme; then prints one line that counts all: `tests: N passed, N failed`.
 // TEST_ENGINES=chromium (comma-separated) runs only those engines.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -39,7 +40,13 @@ const nodePassed = count(node.output, /ℹ pass (\d+)/);
 const nodeFailed = count(node.output, /ℹ fail (\d+)/) + (node.code !== 0 && !/ℹ fail [1-9]/.test(node.output) ? 1 : 0);
 
 // One WTR run per engine: several at once time out on 2 cores and share the e2e simulator.
-const ENGINES = { chromium: 'development', firefox: 'production', webkit: 'production' };
+// firefox-forced-colors: Firefox in a contrast theme, for test/forced-colors.test.ts alone.
+const ENGINES = {
+  chromium: 'development',
+  firefox: 'production',
+  webkit: 'production',
+  'firefox-forced-colors': 'production',
+};
 const engines = (process.env.TEST_ENGINES || Object.keys(ENGINES).join(',')).split(',').map((e) => e.trim());
 const browsers = [];
 for (const engine of engines) {

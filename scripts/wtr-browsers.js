@@ -3,7 +3,7 @@
 import { chromeLauncher, puppeteerCore } from '@web/test-runner-chrome';
 import { webkitLauncher } from './webkit-launcher.js';
 
-export const ENGINES = ['chromium', 'firefox', 'webkit'];
+export const ENGINES = ['chromium', 'firefox', 'webkit', 'firefox-forced-colors'];
 
 const launchers = {
   chromium: () =>
@@ -27,6 +27,23 @@ const launchers = {
       },
     }),
   webkit: () => webkitLauncher(),
+  // Firefox in a dark forced-colours theme (what Windows contrast themes do), for
+  // test/forced-colors.test.ts: Firefox cannot switch it per page.
+  'firefox-forced-colors': () =>
+    chromeLauncher({
+      puppeteer: puppeteerCore,
+      launchOptions: {
+        browser: 'firefox',
+        executablePath: process.env.FIREFOX_PATH || '/usr/bin/firefox-esr',
+        headless: true,
+        extraPrefsFirefox: {
+          'browser.display.document_color_use': 2,
+          'browser.display.use_system_colors': false,
+          'browser.display.background_color': '#000000',
+          'browser.display.foreground_color': '#ffffff',
+        },
+      },
+    }),
 };
 
 export function browserLauncher(engine) {

@@ -197,8 +197,9 @@ export class BankIdLogin extends LitElement {
     } else if (now !== this.previousState && (now === 'failed' || now === 'cancelled')) {
       this.renderRoot.querySelector<HTMLButtonElement>('[data-action="retry"]')?.focus();
     } else if (this.focusWasInside && this.shadowRoot?.activeElement == null) {
-      // The focused button went away with its panel (Begin, a switch): keep the keyboard in the element.
-      this.renderRoot.querySelector<HTMLButtonElement>('.actions button')?.focus();
+      // The focused button went away with its panel (Begin, a switch): keep the keyboard in the
+      // element, on the first control of the new panel.
+      this.renderRoot.querySelector<HTMLButtonElement>('.card button:not(.reserved)')?.focus();
     }
     this.previousState = now;
     this.qrVisibility.watch(this.renderRoot.querySelector('svg.qr'));

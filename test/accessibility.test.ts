@@ -1,0 +1,363 @@
+/**
+ * WCAG 2.2 AA (the README's accessibility statement cites these tests): axe's WCAG 2.0–2.2 A/AA
+ * rules in every state of the element, in Swedish and English, on a light and a dark page; the QR
+ * path's time (2.2.1) with "Mer tid"; one polite live region that speaks only when something
+ * changes (4.1.3); focus that is never lost (2.4.3); targets of at least 24 px (2.5.8).
+ * Zoom and reflow, the off-screen note and keyboard-only use are in test/reflow.test.ts, forced
+ * colours in test/forced-colors.test.ts.
+ */
+import { expect, fixture, html } from '@open-wc/testing';
+import type sinon from 'sinon';
+import 'axe-core/axe.min.js';
+import '../src/define.js';
+import type { BankIdLogin } from '../src/bankid-login.js';
+import { QR_PATH_MS, QR_TIME_WARNING_MS } from '../src/flow.js';
+import {
+  API,
+  FakeBackend,
+  buttonNamed,
+  computer,
+  iphoneSafari,
+  installFakes,
+  orderRefOf,
+  recordEvents,
+  removeFakes,
+  type Reply,
+} from './support.js';
+
+type Lang = 'sv' | 'en';
+type Scheme = 'light' | 'dark';
+
+interface AxeResult {
+  violations: { id: string; impact: string; help: string; nodes: { target: unknown; failureSummary?: string }[] }[];
+}
+declare global {
+  interface Window {
+    axe: { run(context: Element, options: Record<string, unknown>): Promise<AxeResult> };
+  }
+}
+
+/** axe's rules for WCAG 2.0, 2.1 and 2.2, levels A and AA. */
+const WCAG_22_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+let clock: sinon.SinonFakeTimers;
+let backend: FakeBackend;
+beforeEach(() => ({ clock, backend } = installFakes()));
+afterEach(() => removeFakes(clock));
+
+async function settle(el: BankIdLogin, ms = 0): Promise<void> {
+  await clock.tickAsync(ms);
+  await el.updateComplete;
+  await el.updateComplete;
+}
+
+const PAGES: Record<Scheme, string> = {
+  light: 'background:#ffffff;color:#1a1a1a;color-scheme:light;padding:8px',
+  dark: 'background:#121212;color:#e8e8e8;color-scheme:dark;padding:8px',
+};
+
+async function mount(
+  lang: Lang,
+  scheme: Scheme,
+  options: { flow?: 'this-device' | 'other-device'; platform?: typeof computer; operation?: 'auth' | 'sign' } = {},
+): Promise<BankIdLogin> {
+  const page = await fixture<HTMLDivElement>(
+    html`<div style=${PAGES[scheme]}>
+      <bankid-login
+        api=${API}
+        lang=${lang}
+        flow=${options.flow ?? 'this-device'}
+        operation=${options.operation ?? 'auth'}
+        .platform=${options.platform ?? computer}
+      ></bankid-login>
+    </div>`,
+  );
+  const el = page.querySelector('bankid-login')!;
+  await settle(el);
+  return el;
+}
+
+async function begin(el: BankIdLogin): Promise<void> {
+  await el.start();
+  await settle(el);
+}
+
+const failed = (hintCode: string): Reply => ({ json: { orderRef: orderRefOf(1), status: 'failed', hintCode } });
+
+/** Every state the element can be in, arranged through the fake backend and the clock. */
+const STATES: Record<string, { flow?: 'this-device' | 'other-device'; arrange: (el: BankIdLogin) => Promise<void> }> = {
+  idle: { arrange: async () => undefined },
+  starting: {
+    arrange: async (el) => {
+      backend.hold('auth');
+      void el.start();
+      await settle(el);
+    },
+  },
+  'waiting on this device': { arrange: begin },
+  'waiting on this device, open-the-app button': {
+    arrange: async (el) => {
+      await begin(el);
+      await settle(el, 5000);
+    },
+  },
+  'waiting with the QR code': { flow: 'other-device', arrange: begin },
+  'the QR code larger': {
+    flow: 'other-device',
+    arrange: async (el) => {
+      await begin(el);
+      el.shadowRoot!.querySelector<HTMLButtonElement>('[data-action="larger-qr"]')!.click();
+      await settle(el);
+    },
+  },
+  'the QR path about to run out (Mer tid)': {
+    flow: 'other-device',
+    arrange: async (el) => {
+      await begin(el);
+      await settle(el, QR_PATH_MS - QR_TIME_WARNING_MS);
+    },
+  },
+  signing: {
+    arrange: async (el) => {
+      backend.reply('collect', backend.pending('userSign'));
+      await begin(el);
+      await settle(el, 2000);
+    },
+  },
+  'signing in the QR flow': {
+    flow: 'other-device',
+    arrange: async (el) => {
+      backend.reply('collect', backend.pending('userSign'));
+      await begin(el);
+      await settle(el, 1000);
+    },
+  },
+  reconnecting: {
+    arrange: async (el) => {
+      backend.reply('collect', { networkError: true });
+      await begin(el);
+      await settle(el, 2000);
+    },
+  },
+  cancelled: {
+    arrange: async (el) => {
+      await begin(el);
+      el.cancel();
+      await settle(el);
+    },
+  },
+  done: {
+    arrange: async (el) => {
+      backend.reply('collect', { json: { orderRef: orderRefOf(1), status: 'complete', completionData: {} } });
+      await begin(el);
+      await settle(el, 2000);
+    },
+  },
+  'help open': {
+    arrange: async (el) => {
+      el.shadowRoot!.querySelector<HTMLButtonElement>('[data-action="help"]')!.click();
+      await settle(el);
+    },
+  },
+  'continues in another tab': {
+    arrange: async (el) => {
+      await begin(el);
+      const key = Object.keys(localStorage).find((k) => k.startsWith('bankid-login:'))!;
+      const oldValue = localStorage.getItem(key);
+      const newValue = JSON.stringify({ ...JSON.parse(oldValue!), owner: 'another-tab' });
+      localStorage.setItem(key, newValue);
+      window.dispatchEvent(new StorageEvent('storage', { key, oldValue, newValue, storageArea: localStorage }));
+      await settle(el);
+    },
+  },
+  // Every failure panel (CONTRACT §4 table), each with its own text.
+  ...Object.fromEntries(
+    [
+      'startFailed',
+      'cancelled',
+      'expiredTransaction',
+      'certificateErr',
+      'notSupportedByUserApp',
+      'mrtdVerificationFailed',
+      'facialRecognitionFailed',
+      'nfcNotSupportedByDevice',
+      'multipleBankIdsOnDevice',
+      'stepUpFailed',
+      'transactionRiskBlocked',
+    ].map((hint) => [
+      `failed: ${hint}`,
+      {
+        arrange: async (el: BankIdLogin) => {
+          backend.reply('collect', failed(hint));
+          await begin(el);
+          await settle(el, 2000);
+        },
+      },
+    ]),
+  ),
+  'failed: startFailed in the QR flow (RFA17B)': {
+    flow: 'other-device',
+    arrange: async (el) => {
+      await begin(el);
+      // No code scanned for the whole path.
+      backend.defaults.collect = (request) => ({
+        json: { orderRef: request.body.orderRef, status: 'failed', hintCode: 'startFailed' },
+      });
+      await settle(el, QR_PATH_MS + 2000);
+    },
+  },
+  'failed: the start is refused (RFA4)': {
+    arrange: async (el) => {
+      backend.reply('auth', { status: 400, json: { errorCode: 'alreadyInProgress' } });
+      await begin(el);
+    },
+  },
+  'failed: the backend is down (RFA5)': {
+    arrange: async (el) => {
+      backend.reply('auth', { status: 503, json: {} });
+      await begin(el);
+    },
+  },
+};
+
+/** axe runs on real timers. */
+async function expectNoViolations(el: BankIdLogin): Promise<void> {
+  clock.restore();
+  const { violations } = await window.axe.run(el, {
+    runOnly: { type: 'tag', values: WCAG_22_AA },
+    resultTypes: ['violations'],
+  });
+  const report = violations.map(
+    (v) =>
+      `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => `${String(n.target)}: ${n.failureSummary}`).join('\n  ')}`,
+  );
+  expect(report, report.join('\n')).to.deep.equal([]);
+}
+
+describe('axe, WCAG 2.2 A and AA, in every state', () => {
+  for (const [name, { flow, arrange }] of Object.entries(STATES)) {
+    for (const lang of ['sv', 'en'] as const) {
+      for (const scheme of ['light', 'dark'] as const) {
+        it(`${name} (${lang}, ${scheme} page)`, async () => {
+          const el = await mount(lang, scheme, flow ? { flow } : {});
+          await arrange(el);
+          // The arranged state is really there (a broken arrangement must not pass as accessible).
+          expect(el.shadowRoot!.querySelector('.card')).to.not.equal(null);
+          if (name !== 'idle' && name !== 'help open') expect(el.state).to.not.equal('idle');
+          await expectNoViolations(el);
+        });
+      }
+    }
+  }
+
+  it('a phone in the QR flow and signing (sv, light page)', async () => {
+    const el = await mount('sv', 'light', { flow: 'other-device', platform: iphoneSafari, operation: 'sign' });
+    await begin(el);
+    await expectNoViolations(el);
+  });
+});
+
+describe('time (2.2.1): the QR path', () => {
+  const statusLine = (el: BankIdLogin) =>
+    (el.shadowRoot!.querySelector('[role="status"]')!.textContent ?? '').replace(/\s+/g, ' ').trim();
+  const qr = (el: BankIdLogin) => el.shadowRoot!.querySelector('svg[role="img"]');
+
+  it('runs 3 minutes without any action, says so 30 s before the end, and "Mer tid" gives 3 more, again and again', async function () {
+    this.timeout(20_000);
+    const el = await mount('sv', 'light', { flow: 'other-device' });
+    const log = recordEvents(el);
+    await begin(el);
+    // Codes nobody scans are replaced silently: BankID ends each after 30 s.
+    backend.defaults.collect = (request) => {
+      const n = Number(String(request.body.orderRef).split('-')[1]);
+      const age = backend.requests.filter((r) => r.endpoint === 'collect' && r.body.orderRef === request.body.orderRef);
+      return age.length >= 30
+        ? { json: { orderRef: orderRefOf(n), status: 'failed', hintCode: 'startFailed' } }
+        : backend.pending('outstandingTransaction')(request);
+    };
+    await settle(el, QR_PATH_MS - QR_TIME_WARNING_MS - 1000);
+    expect(el.state).to.equal('waiting');
+    expect(buttonNamed(el, 'Mer tid')).to.equal(null);
+    expect(statusLine(el)).to.equal('Öppna BankID-appen i din mobil eller surfplatta och skanna QR-koden.');
+
+    await settle(el, 1000);
+    expect(statusLine(el)).to.equal('Tiden för att skanna QR-koden är snart slut. Behöver du mer tid? Välj Mer tid.');
+    expect(log.filter((e) => e.type === 'bankid-status').at(-1)!.detail.message).to.equal('qr-expiring');
+    expect(qr(el), 'the code is still there').to.not.equal(null);
+
+    // Pressed twice, each time just before the end: 6 more minutes (test/flow.test.ts presses ten times).
+    for (let press = 1; press <= 2; press++) {
+      const more = buttonNamed(el, 'Mer tid');
+      expect(more, `press ${press}`).to.not.equal(null);
+      more!.focus();
+      more!.click();
+      await settle(el);
+      expect(buttonNamed(el, 'Mer tid')).to.equal(null);
+      expect(el.shadowRoot!.activeElement?.getAttribute('role'), 'focus goes to the code').to.equal('img');
+      expect(statusLine(el)).to.equal('Öppna BankID-appen i din mobil eller surfplatta och skanna QR-koden.');
+      await settle(el, QR_PATH_MS - QR_TIME_WARNING_MS);
+      expect(el.state, `after press ${press}`).to.equal('waiting');
+    }
+    expect(log.some((e) => e.type === 'bankid-failed')).to.equal(false);
+
+    // Not pressed: the first code missed after the end fails with RFA17B.
+    await settle(el, QR_TIME_WARNING_MS + 31_000);
+    expect(el.state).to.equal('failed');
+    expect(log.filter((e) => e.type === 'bankid-failed').map((e) => e.detail.message)).to.deep.equal(['RFA17B']);
+  });
+
+  it('speaks only when something changes: a minute of animated code changes the live region once or never', async () => {
+    const el = await mount('en', 'light', { flow: 'other-device' });
+    await begin(el);
+    await settle(el, 2000);
+    const region = el.shadowRoot!.querySelector('[role="status"]')!;
+    let changes = 0;
+    const observer = new MutationObserver((records) => (changes += records.length));
+    observer.observe(region, { childList: true, subtree: true, characterData: true });
+    const frames = new Set<string>();
+    for (let s = 0; s < 60; s++) {
+      await settle(el, 1000);
+      frames.add(qr(el)!.querySelector('path')!.getAttribute('d')!);
+    }
+    observer.disconnect();
+    expect(frames.size, 'the code animates').to.be.greaterThan(30);
+    expect(changes, 'no countdown, no per-frame text').to.equal(0);
+    expect(el.shadowRoot!.querySelectorAll('[role="status"], [role="alert"], [aria-live]')).to.have.length(1);
+  });
+});
+
+describe('focus (2.4.3) and targets (2.5.8)', () => {
+  it('a failure moves focus to Try again; the help toggle says whether it is open', async () => {
+    const el = await mount('en', 'light');
+    backend.reply('collect', failed('expiredTransaction'));
+    await begin(el);
+    await settle(el, 2000);
+    expect(el.shadowRoot!.activeElement?.textContent?.trim()).to.equal('Try again');
+    const help = el.shadowRoot!.querySelector<HTMLButtonElement>('[data-action="help"]')!;
+    expect(help.getAttribute('aria-expanded')).to.equal('false');
+    help.click();
+    await settle(el);
+    expect(help.getAttribute('aria-expanded')).to.equal('true');
+    expect(el.shadowRoot!.querySelector('#help')!.textContent).to.contain('install.bankid.com');
+  });
+
+  for (const flow of ['this-device', 'other-device'] as const) {
+    it(`every button is at least 44 × 44 px (${flow})`, async () => {
+      const el = await mount('sv', 'light', { flow });
+      el.shadowRoot!.querySelector<HTMLButtonElement>('[data-action="help"]')!.click();
+      await begin(el);
+      await settle(el, 5000);
+      // Links sit inside sentences of the help, which 2.5.8 exempts.
+      const buttons = [...el.shadowRoot!.querySelectorAll<HTMLElement>('button')].filter(
+        (t) => t.checkVisibility() && getComputedStyle(t).visibility !== 'hidden',
+      );
+      expect(buttons.length).to.be.greaterThan(2);
+      for (const button of buttons) {
+        const { width, height } = button.getBoundingClientRect();
+        const name = button.textContent!.trim();
+        expect(height, name).to.be.at.least(44);
+        expect(width, name).to.be.at.least(44);
+      }
+    });
+  }
+});
