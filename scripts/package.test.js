@@ -94,9 +94,14 @@ test('custom-elements.json lists every attribute, part (one per action), custom 
     'switch-other-device',
     'switch-this-device',
     'continue-here',
+    'more-time',
+    'larger-qr',
     'help-toggle',
   ];
-  assert.deepEqual(names(element.cssParts), ['button', 'card', 'help', 'message', 'qr', ...actions].sort());
+  assert.deepEqual(
+    names(element.cssParts),
+    ['button', 'card', 'help', 'message', 'qr', 'steps', ...actions].sort(),
+  );
   assert.deepEqual(
     names(element.cssProperties),
     ['accent', 'on-accent', 'background', 'border', 'radius', 'focus'].map((p) => `--bankid-login-${p}`).sort(),

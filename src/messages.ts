@@ -210,14 +210,14 @@ export function messageText(
           ? own(
               overrides,
               'rfa13-button-computer',
-              msg("The BankID Security Application didn't start? Click the button below.", {
+              msg("The BankID Security Application didn't start? Click Start the BankID Security Application below.", {
                 id: 'rfa13-button-computer',
               }),
             )
           : own(
               overrides,
               'rfa13-button-mobile',
-              msg('Press the button below to open the BankID app.', { id: 'rfa13-button-mobile' }),
+              msg('Tap Start the BankID app below to open it.', { id: 'rfa13-button-mobile' }),
             );
       }
       return computer

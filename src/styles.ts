@@ -167,7 +167,8 @@ export const styles = css`
     border-radius: 50%;
     border: 3px solid color-mix(in srgb, currentColor 20%, transparent);
     border-top-color: currentColor;
-    animation: spin 0.9s linear infinite;
+    /* Five turns, then it rests (WCAG 2.2.2: nothing moves for more than 5 s); the status line says what goes on. */
+    animation: spin 0.9s linear 5;
   }
   @keyframes spin {
     to {
@@ -213,7 +214,8 @@ export const styles = css`
   .secondary {
     background: transparent;
     color: inherit;
-    border: 1px solid color-mix(in srgb, currentColor 45%, transparent);
+    /* 60 % of the text colour: at least 3:1 against the page, light or dark (WCAG 1.4.11). */
+    border: 1px solid color-mix(in srgb, currentColor 60%, transparent);
   }
   .secondary:hover {
     background: color-mix(in srgb, currentColor 8%, transparent);

@@ -361,3 +361,54 @@ describe('focus (2.4.3) and targets (2.5.8)', () => {
     });
   }
 });
+
+describe('text spacing (1.4.12) and the language of parts (3.1.2)', () => {
+  /** WCAG's text spacing, set on the page: letter and word spacing reach into the element (inherited). */
+  const SPACED = 'width:320px;letter-spacing:0.12em;word-spacing:0.16em;line-height:1.5';
+
+  const arrangements: Record<string, (el: BankIdLogin) => Promise<void>> = {
+    'the QR code': begin,
+    'the longest failure (RFA8)': async (el) => {
+      backend.reply('collect', failed('expiredTransaction'));
+      await begin(el);
+      await settle(el, 1000);
+    },
+    'the help': async (el) => {
+      el.shadowRoot!.querySelector<HTMLButtonElement>('[data-action="help"]')!.click();
+      await settle(el);
+    },
+  };
+  for (const [name, arrange] of Object.entries(arrangements)) {
+    it(`with WCAG's text spacing in 320 px nothing is cut: ${name}`, async () => {
+      const wrapper = await fixture<HTMLDivElement>(
+        html`<div style=${SPACED}>
+          <bankid-login api=${API} lang="sv" flow="other-device" .platform=${computer}></bankid-login>
+        </div>`,
+      );
+      const el = wrapper.querySelector('bankid-login')!;
+      await settle(el);
+      await arrange(el);
+      const card = el.shadowRoot!.querySelector<HTMLElement>('.card')!;
+      expect(getComputedStyle(card).letterSpacing).to.not.equal('normal');
+      expect(card.scrollWidth, 'the card').to.be.at.most(card.clientWidth + 1);
+      for (const button of el.shadowRoot!.querySelectorAll('button')) {
+        if (!button.checkVisibility()) continue;
+        const label = button.textContent!.trim();
+        expect(button.scrollWidth, label).to.be.at.most(button.clientWidth + 1);
+        expect(button.scrollHeight, label).to.be.at.most(button.clientHeight + 1);
+      }
+    });
+  }
+
+  it('the element says which language its texts are in, whatever the page’s language', async () => {
+    const wrapper = await fixture<HTMLDivElement>(
+      html`<div lang="de"><bankid-login api=${API} lang="en" .platform=${computer}></bankid-login></div>`,
+    );
+    const el = wrapper.querySelector('bankid-login')!;
+    await settle(el);
+    expect(el.shadowRoot!.querySelector('.card')!.getAttribute('lang')).to.equal('en');
+    el.lang = 'sv';
+    await settle(el);
+    expect(el.shadowRoot!.querySelector('.card')!.getAttribute('lang')).to.equal('sv');
+  });
+});

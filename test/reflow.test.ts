@@ -174,6 +174,10 @@ describe('the keyboard alone (WCAG 2.1.1, 2.1.2, 2.4.3)', function () {
     wrapper.querySelector<HTMLButtonElement>('#before')!.focus();
     await sendKeys({ press: 'Tab' });
     expect(focused(el)).to.equal('Logga in med BankID');
+    // Focus is visible (2.4.7): a solid ring of 3 px around the button.
+    const ring = getComputedStyle(el.shadowRoot!.activeElement!);
+    expect(ring.outlineStyle).to.equal('solid');
+    expect(parseFloat(ring.outlineWidth)).to.be.at.least(2);
     await sendKeys({ press: 'Enter' });
     await until(() => qr(el), 5000, 'the QR code');
 
