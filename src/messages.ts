@@ -210,7 +210,7 @@ export function messageText(
           ? own(
               overrides,
               'rfa13-button-computer',
-              msg("The BankID Security Application didn't start? Click Start the BankID Security Application below.", {
+              msg("BankID didn't start? Click Start the BankID Security Application below.", {
                 id: 'rfa13-button-computer',
               }),
             )

@@ -49,7 +49,7 @@ const TEXT = {
     rfa13Computer: 'Försöker starta BankID säkerhetsprogram…',
     rfa13Phone: 'Försöker starta BankID-appen…',
     // The button is named (WCAG 1.3.3: not by its place alone).
-    rfa13ButtonComputer: 'Startade inte BankID säkerhetsprogram? Klicka på Starta BankID säkerhetsprogram nedan.',
+    rfa13ButtonComputer: 'Startade inte BankID? Klicka på Starta BankID säkerhetsprogram nedan.',
     rfa13ButtonPhone: 'Tryck på Starta BankID-appen nedan för att öppna den.',
     rfa1: 'Öppna BankID-appen i din mobil eller surfplatta och skanna QR-koden.',
     rfa9Auth: 'Skriv in din säkerhetskod i BankID och välj Identifiera.',
@@ -103,8 +103,7 @@ const TEXT = {
     starting: 'One moment…',
     rfa13Computer: 'Trying to start the BankID Security Application…',
     rfa13Phone: 'Trying to start the BankID app…',
-    rfa13ButtonComputer:
-      "The BankID Security Application didn't start? Click Start the BankID Security Application below.",
+    rfa13ButtonComputer: "BankID didn't start? Click Start the BankID Security Application below.",
     rfa13ButtonPhone: 'Tap Start the BankID app below to open it.',
     rfa1: 'Open the BankID app on your phone or tablet and scan the QR code.',
     rfa9Auth: 'Enter your security code in BankID and select Identify.',
