@@ -98,10 +98,7 @@ test('custom-elements.json lists every attribute, part (one per action), custom 
     'larger-qr',
     'help-toggle',
   ];
-  assert.deepEqual(
-    names(element.cssParts),
-    ['button', 'card', 'help', 'message', 'qr', 'steps', ...actions].sort(),
-  );
+  assert.deepEqual(names(element.cssParts), ['button', 'card', 'help', 'message', 'qr', 'steps', ...actions].sort());
   assert.deepEqual(
     names(element.cssProperties),
     ['accent', 'on-accent', 'background', 'border', 'radius', 'focus'].map((p) => `--bankid-login-${p}`).sort(),
