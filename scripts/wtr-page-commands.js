@@ -1,7 +1,7 @@
 // Test commands that need the browser from outside the page (test/forced-colors.test.ts):
-//   'forced-colors' {active}   Chromium: emulates a dark forced-colours (contrast) theme through CDP and
-//                              answers true. Firefox and WebKit cannot switch it per page: false
-//                              (the suite's Firefox forced-colours run starts Firefox in that mode).
+//   'forced-colors' {active}   'emulated': Chromium switched the page to a dark forced-colours
+//                              (contrast) theme through CDP; 'launched': this run's browser was started
+//                              in one (WTR_BROWSER=firefox-forced-colors); 'unsupported': neither.
 //   'screenshot' {x,y,width,height}  a PNG (base64) of that part of the page, as the screen shows
 //                              it; null where the launcher cannot take one.
 const cdpSessions = new WeakMap();
@@ -16,7 +16,8 @@ export function pageCommandsPlugin() {
     name: 'bankid-page-commands',
     async executeCommand({ command, payload, session }) {
       if (command !== 'forced-colors' && command !== 'screenshot') return undefined;
-      if (session.browser.type !== 'puppeteer') return command === 'forced-colors' ? false : null;
+      if (command === 'forced-colors' && process.env.WTR_BROWSER === 'firefox-forced-colors') return 'launched';
+      if (session.browser.type !== 'puppeteer') return command === 'forced-colors' ? 'unsupported' : null;
       const page = session.browser.getPage(session.id);
       if (command === 'screenshot') {
         const { x, y, width, height } = payload;
@@ -33,10 +34,10 @@ export function pageCommandsPlugin() {
               ]
             : [],
         });
-        return true;
+        return 'emulated';
       } catch {
         // Firefox over WebDriver BiDi: no CDP.
-        return false;
+        return 'unsupported';
       }
     },
   };

@@ -49,7 +49,7 @@ export type FlowChoice = 'auto' | Flow;
  * @csspart switch-this-device - The switch to BankID on this computer or device.
  * @csspart continue-here - Takes the order back from the tab that took it over ("Fortsätt här").
  * @csspart more-time - Gives the QR code another 3 minutes ("Mer tid"), shown before its time runs out.
- * @csspart larger-qr - Shows the QR code larger, or back at its normal size (a toggle, `aria-pressed`).
+ * @csspart larger-qr - Shows the QR code larger ("Större QR-kod"), or back at its normal size ("Mindre QR-kod").
  * @csspart help-toggle - The button that opens the help.
  * @csspart help - The help section.
  *
@@ -196,13 +196,22 @@ export class BankIdLogin extends LitElement {
       focusNext()?.focus();
     } else if (now !== this.previousState && (now === 'failed' || now === 'cancelled')) {
       this.renderRoot.querySelector<HTMLButtonElement>('[data-action="retry"]')?.focus();
-    } else if (this.focusWasInside && this.shadowRoot?.activeElement == null) {
-      // The focused button went away with its panel (Begin, a switch): keep the keyboard in the
-      // element, on the first control of the new panel.
-      this.renderRoot.querySelector<HTMLButtonElement>('.card button:not(.reserved)')?.focus();
+    } else if (this.focusWasInside && this.focusLost()) {
+      // The focused control went away with its panel (Begin, a switch, the code scanned): keep the
+      // keyboard in the element, on the first control of the new panel, else on the status line.
+      (
+        this.renderRoot.querySelector<HTMLElement>('.card button:not(.reserved)') ??
+        this.renderRoot.querySelector<HTMLElement>('.message')
+      )?.focus();
     }
     this.previousState = now;
     this.qrVisibility.watch(this.renderRoot.querySelector('svg.qr'));
+  }
+
+  /** Nothing inside has focus, or what has it is kept out of sight (it holds room only). */
+  private focusLost(): boolean {
+    const active = this.shadowRoot?.activeElement;
+    return active == null || active.closest('.reserved') !== null;
   }
 
   /** A click on Begin or Try again: a failed start is already shown in the panel. */
@@ -266,14 +275,9 @@ export class BankIdLogin extends LitElement {
         part="card"
         lang=${this.resolvedLang()}
       >
-        <p class="message" part="message" role="status" tabindex="-1">${this.statusLine(snapshot, context)}</p>
-        ${
-          this.moreTimeShown(snapshot)
-            ? html`<div class="actions">
-                ${this.button('more-time', 'primary', labels.moreTime(this.messages), () => this.moreTime())}
-              </div>`
-            : nothing
-        }
+        <p class="message" id="message" part="message" role="status" tabindex="-1">
+          ${this.statusLine(snapshot, context)}
+        </p>
         ${this.panel(snapshot, context)} ${snapshot.state === 'complete' ? nothing : this.help()}
       </div>
     `;
@@ -338,11 +342,22 @@ export class BankIdLogin extends LitElement {
             ${launch ? nothing : html`<div class="progress" aria-hidden="true"></div>`}
           </div>`
         : nothing;
-    return html`${state === 'cancelled' ? html`<p class="note">${panelTexts.cancelledHint(this.messages)}</p>` : nothing}
+    return html`${state === 'cancelled' ? html`<p class="note" id="note">${panelTexts.cancelledHint(this.messages)}</p>` : nothing}
       ${visual}
       <div class="actions">
         ${state === 'idle' ? this.button('begin', 'primary', labels.begin(context.operation, this.messages), () => this.begin(undefined)) : nothing}
-        ${ended ? this.button('retry', 'primary', labels.retry(this.messages), () => this.begin(snapshot.flow)) : nothing}
+        ${
+          ended
+            ? this.button(
+                'retry',
+                'primary',
+                labels.retry(this.messages),
+                () => this.begin(snapshot.flow),
+                // Focus lands here: a screen reader then reads what failed with the button, not only its name.
+                state === 'cancelled' ? 'message note' : 'message',
+              )
+            : nothing
+        }
         ${live ? this.button('cancel', 'secondary', labels.cancel(this.messages), () => this.cancel()) : nothing}
         ${state === 'signing' || state === 'idle' ? nothing : this.switchButton(snapshot.flow, context)}
       </div>`;
@@ -357,23 +372,35 @@ export class BankIdLogin extends LitElement {
   private qrArea(snapshot: Snapshot): TemplateResult {
     const qr = this.qrShown(snapshot);
     const reserved = snapshot.state === 'signing' ? 'reserved' : '';
+    const between = qr === null && snapshot.restarting && snapshot.state === 'waiting' && this.qrCache !== null;
+    const offScreenBelow = this.qrVisibility.partlyHidden && this.qrVisibility.cutAbove && qr !== null;
     return html`<div class="visual">
       <div class="qr-area">
         <div class="qr-box ${this.qrLarge ? 'large' : ''}">
           ${
-            qr !== null
+            qr !== null || between
               ? this.qr(qr, snapshot.status === 'reconnecting')
               : html`<div class="qr-placeholder"><div class="progress" aria-hidden="true"></div></div>`
+          }
+          ${
+            offScreenBelow
+              ? // The status line above is off the screen too: the same words where the eye is (said once, above).
+                html`<p class="note" aria-hidden="true">${panelTexts.qrNotVisible(this.messages)}</p>`
+              : nothing
+          }
+          ${
+            this.moreTimeShown(snapshot)
+              ? this.button('more-time', 'primary', labels.moreTime(this.messages), () => this.moreTime())
+              : nothing
           }
           <button
             type="button"
             class="quiet ${reserved}"
             part="button larger-qr"
             data-action="larger-qr"
-            aria-pressed=${this.qrLarge ? 'true' : 'false'}
             @click=${() => (this.qrLarge = !this.qrLarge)}
           >
-            ${labels.largerQr(this.messages)}
+            ${this.qrLarge ? labels.smallerQr(this.messages) : labels.largerQr(this.messages)}
           </button>
         </div>
         <ol class="steps ${reserved}" part="steps">
@@ -415,20 +442,38 @@ export class BankIdLogin extends LitElement {
     });
   }
 
-  private button(action: string, kind: string, label: string, onClick: () => void): TemplateResult {
+  private button(
+    action: string,
+    kind: string,
+    label: string,
+    onClick: () => void,
+    describedBy: string | null = null,
+  ): TemplateResult {
     // The second click of a double click lands on whatever the first one brought: ignore it.
     const click = (event: MouseEvent) => {
       if (event.detail <= 1) onClick();
     };
-    return html`<button type="button" class=${kind} part="button ${action}" data-action=${action} @click=${click}>
+    return html`<button
+      type="button"
+      class=${kind}
+      part="button ${action}"
+      data-action=${action}
+      aria-describedby=${describedBy ?? nothing}
+      @click=${click}
+    >
       ${label}
     </button>`;
   }
 
-  /** `stale`: no fresh frame is coming while reconnecting, so the code is faded rather than offered. */
-  private qr(payload: string, stale: boolean): TemplateResult {
-    if (this.qrCache?.payload !== payload) this.qrCache = { payload, symbol: qrSymbol(payload) };
-    const { size, path } = this.qrCache.symbol;
+  /**
+   * `stale`: no fresh frame is coming while reconnecting, so the code is faded rather than offered.
+   * `null`: a new order is on its way: the same node stays, blank, so focus and the off-screen
+   * watch stay with it and nothing is announced.
+   */
+  private qr(payload: string | null, stale: boolean): TemplateResult {
+    if (payload !== null && this.qrCache?.payload !== payload) this.qrCache = { payload, symbol: qrSymbol(payload) };
+    const size = this.qrCache?.symbol.size ?? 45;
+    const path = payload === null ? '' : (this.qrCache?.symbol.path ?? '');
     return html`<svg
       class="qr ${stale ? 'stale' : ''}"
       part="qr"

@@ -78,6 +78,7 @@ export type RewordableText =
   | 'qr-expiring'
   | 'label-more-time'
   | 'label-larger-qr'
+  | 'label-smaller-qr'
   | 'qr-step-open'
   | 'qr-step-tap'
   | 'qr-step-point'
@@ -210,14 +211,14 @@ export function messageText(
           ? own(
               overrides,
               'rfa13-button-computer',
-              msg("BankID didn't start? Click Start the BankID Security Application below.", {
+              msg("BankID didn't start? Select “Start the BankID Security Application” below.", {
                 id: 'rfa13-button-computer',
               }),
             )
           : own(
               overrides,
               'rfa13-button-mobile',
-              msg('Tap Start the BankID app below to open it.', { id: 'rfa13-button-mobile' }),
+              msg('Tap “Start the BankID app” below.', { id: 'rfa13-button-mobile' }),
             );
       }
       return computer
@@ -384,7 +385,7 @@ export function messageText(
       return own(
         overrides,
         'qr-expiring',
-        msg('Time to scan the QR code is almost up. Need more time? Choose More time.', { id: 'qr-expiring' }),
+        msg('Time to scan the QR code is almost up. Need more time? Select “More time”.', { id: 'qr-expiring' }),
       );
   }
 }
@@ -417,6 +418,8 @@ export const labels = {
     own(overrides, 'label-more-time', msg('More time', { id: 'label-more-time' })),
   largerQr: (overrides?: TextOverrides) =>
     own(overrides, 'label-larger-qr', msg('Larger QR code', { id: 'label-larger-qr' })),
+  smallerQr: (overrides?: TextOverrides) =>
+    own(overrides, 'label-smaller-qr', msg('Smaller QR code', { id: 'label-smaller-qr' })),
   help: (overrides?: TextOverrides) => own(overrides, 'label-help', msg('Problems with BankID?', { id: 'label-help' })),
   qr: (overrides?: TextOverrides) => own(overrides, 'label-qr', msg('QR code for BankID', { id: 'label-qr' })),
 };
@@ -447,12 +450,20 @@ export const panelTexts = {
         ),
   endedElsewhere: (operation: Operation, overrides?: TextOverrides) =>
     operation === 'sign'
-      ? own(overrides, 'ended-elsewhere-sign', msg('The signing ended in another tab.', { id: 'ended-elsewhere-sign' }))
-      : own(overrides, 'ended-elsewhere-auth', msg('The login ended in another tab.', { id: 'ended-elsewhere-auth' })),
+      ? own(
+          overrides,
+          'ended-elsewhere-sign',
+          msg('The signing has ended in the other tab. You can start again here.', { id: 'ended-elsewhere-sign' }),
+        )
+      : own(
+          overrides,
+          'ended-elsewhere-auth',
+          msg('The login has ended in the other tab. You can start again here.', { id: 'ended-elsewhere-auth' }),
+        ),
   /** The QR flow's steps, in order, beside the code. */
   qrSteps: (overrides?: TextOverrides) => [
     own(overrides, 'qr-step-open', msg('Open the BankID app on your phone or tablet.', { id: 'qr-step-open' })),
-    own(overrides, 'qr-step-tap', msg('Tap the QR symbol in the app.', { id: 'qr-step-tap' })),
+    own(overrides, 'qr-step-tap', msg('In the app, choose to scan a QR code.', { id: 'qr-step-tap' })),
     own(overrides, 'qr-step-point', msg('Point the camera at the QR code here.', { id: 'qr-step-point' })),
   ],
   qrNotVisible: (overrides?: TextOverrides) =>

@@ -1,6 +1,9 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 
-/** The code must be partly off the screen this long before the note says so (scrolling passes by). */
+/**
+ * The code must be partly off the screen (or all on it again) this long before the note comes (or
+ * goes): scrolling, and a screen reader moving through the page, pass by without a word.
+ */
 export const QR_VISIBILITY_DELAY = 1000;
 /** Share of the code (with its quiet zone) that counts as all of it: a sliver of the margin may go. */
 const WHOLE = 0.99;
@@ -12,6 +15,8 @@ const WHOLE = 0.99;
 export class QrVisibility implements ReactiveController {
   /** The code is shown but part of it has been off the screen for QR_VISIBILITY_DELAY. */
   partlyHidden = false;
+  /** The part off the screen is its top (scrolled past): the status line above it is off too. */
+  cutAbove = false;
 
   private observer: IntersectionObserver | null = null;
   private target: Element | null = null;
@@ -32,6 +37,7 @@ export class QrVisibility implements ReactiveController {
     clearTimeout(this.timer);
     this.target = target;
     this.partlyHidden = false;
+    this.cutAbove = false;
     if (target === null || typeof IntersectionObserver !== 'function') return;
     this.observer ??= new IntersectionObserver((entries) => this.onChange(entries), {
       threshold: [0, 0.25, 0.5, 0.75, WHOLE, 1],
@@ -43,15 +49,18 @@ export class QrVisibility implements ReactiveController {
     const entry = entries[entries.length - 1];
     if (!entry || entry.target !== this.target) return;
     const hidden = entry.intersectionRatio < WHOLE;
+    const cutAbove = hidden && entry.boundingClientRect.top < (entry.rootBounds?.top ?? 0);
     clearTimeout(this.timer);
-    if (hidden === this.partlyHidden) return;
-    // Shown after a while, gone at once: the note never lingers over a code that is all there.
-    if (!hidden) this.set(false);
-    else this.timer = setTimeout(() => this.set(true), QR_VISIBILITY_DELAY);
+    if (hidden === this.partlyHidden) {
+      if (cutAbove !== this.cutAbove) this.set(hidden, cutAbove);
+      return;
+    }
+    this.timer = setTimeout(() => this.set(hidden, cutAbove), QR_VISIBILITY_DELAY);
   }
 
-  private set(hidden: boolean): void {
+  private set(hidden: boolean, cutAbove: boolean): void {
     this.partlyHidden = hidden;
+    this.cutAbove = cutAbove;
     this.host.requestUpdate();
   }
 }

@@ -119,13 +119,21 @@ export const styles = css`
     background: #fff;
     border-radius: 4px;
   }
+  /* Larger, but never taller than the window: at 400 % zoom all of it must still fit on the screen. */
   .qr-box.large .qr {
     width: 100%;
-    max-width: 480px;
+    max-width: min(480px, calc(100vh - 2rem));
+  }
+  .qr-box > .primary {
+    width: 100%;
+    margin-top: 0.5rem;
+  }
+  .qr-box > .note {
+    margin-top: 0.5rem;
   }
   .qr-box.large .qr-placeholder {
     width: 100%;
-    max-width: 480px;
+    max-width: min(480px, calc(100vh - 2rem));
   }
   .reserved {
     visibility: hidden;

@@ -7,6 +7,7 @@
  * colours in test/forced-colors.test.ts.
  */
 import { expect, fixture, html } from '@open-wc/testing';
+import { sendKeys } from '@web/test-runner-commands';
 import type sinon from 'sinon';
 import 'axe-core/axe.min.js';
 import '../src/define.js';
@@ -220,6 +221,12 @@ const STATES: Record<string, { flow?: 'this-device' | 'other-device'; arrange: (
   },
 };
 
+/** The buttons a user can see, in document order. */
+const shownButtons = (el: BankIdLogin) =>
+  [...el.shadowRoot!.querySelectorAll<HTMLButtonElement>('button')].filter(
+    (b) => b.checkVisibility() && getComputedStyle(b).visibility !== 'hidden',
+  );
+
 /** axe runs on real timers. */
 async function expectNoViolations(el: BankIdLogin): Promise<void> {
   clock.restore();
@@ -244,6 +251,14 @@ describe('axe, WCAG 2.2 A and AA, in every state', () => {
           // The arranged state is really there (a broken arrangement must not pass as accessible).
           expect(el.shadowRoot!.querySelector('.card')).to.not.equal(null);
           if (name !== 'idle' && name !== 'help open') expect(el.state).to.not.equal('idle');
+          const buttons = shownButtons(el);
+          // 2.5.8: every button is at least 44 × 44 px (more than the 24 asked).
+          for (const button of buttons) {
+            const { width, height } = button.getBoundingClientRect();
+            expect(Math.min(width, height), button.textContent!.trim()).to.be.at.least(44);
+          }
+          // 3.2.6: the help is in the same place, last, in every panel but done.
+          if (el.state !== 'complete') expect(buttons.at(-1)!.dataset.action).to.equal('help');
           await expectNoViolations(el);
         });
       }
@@ -281,7 +296,7 @@ describe('time (2.2.1): the QR path', () => {
     expect(statusLine(el)).to.equal('Öppna BankID-appen i din mobil eller surfplatta och skanna QR-koden.');
 
     await settle(el, 1000);
-    expect(statusLine(el)).to.equal('Tiden för att skanna QR-koden är snart slut. Behöver du mer tid? Välj Mer tid.');
+    expect(statusLine(el)).to.equal('Tiden för att skanna QR-koden är snart slut. Behöver du mer tid? Välj ”Mer tid”.');
     expect(log.filter((e) => e.type === 'bankid-status').at(-1)!.detail.message).to.equal('qr-expiring');
     expect(qr(el), 'the code is still there').to.not.equal(null);
 
@@ -326,7 +341,102 @@ describe('time (2.2.1): the QR path', () => {
   });
 });
 
+describe('time (2.2.1) and status messages (4.1.3): a new code between two orders', () => {
+  const qr = (el: BankIdLogin) => el.shadowRoot!.querySelector('svg[role="img"]');
+  const missed = (n: number): Reply => ({
+    json: { orderRef: orderRefOf(n), status: 'failed', hintCode: 'startFailed' },
+  });
+
+  it('keeps the same code node (blank for a moment) and focus on it, and says nothing', async () => {
+    const el = await mount('sv', 'light', { flow: 'other-device' });
+    await begin(el);
+    const node = qr(el)!;
+    (node as SVGElement).focus();
+    const region = el.shadowRoot!.querySelector('[role="status"]')!;
+    let changes = 0;
+    const observer = new MutationObserver((records) => (changes += records.length));
+    observer.observe(region, { childList: true, subtree: true, characterData: true });
+    const release = backend.hold('auth');
+    backend.reply('collect', missed(1));
+    await settle(el, 1000);
+    // Between the two orders: the same node, with no code in it.
+    expect(qr(el) === node, 'the same node').to.equal(true);
+    expect(node.querySelector('path')!.getAttribute('d')).to.equal('');
+    release();
+    await settle(el);
+    await settle(el, 1000);
+    expect(qr(el) === node, 'still the same node').to.equal(true);
+    expect(node.querySelector('path')!.getAttribute('d')).to.not.equal('');
+    expect(el.shadowRoot!.activeElement === node, 'focus stays on the code').to.equal(true);
+    observer.disconnect();
+    expect(changes, 'nothing announced').to.equal(0);
+  });
+
+  it('"Mer tid" works from the keyboard: Tab reaches it first, Enter presses it', async () => {
+    const wrapper = await fixture<HTMLDivElement>(
+      html`<div>
+        <button id="before">before</button>
+        <bankid-login api=${API} lang="en" flow="other-device" .platform=${computer}></bankid-login>
+      </div>`,
+    );
+    const el = wrapper.querySelector('bankid-login')!;
+    await settle(el);
+    await begin(el);
+    await settle(el, QR_PATH_MS - QR_TIME_WARNING_MS);
+    wrapper.querySelector<HTMLButtonElement>('#before')!.focus();
+    await sendKeys({ press: 'Tab' });
+    expect(el.shadowRoot!.activeElement?.textContent?.trim()).to.equal('More time');
+    await sendKeys({ press: 'Enter' });
+    await settle(el);
+    expect(buttonNamed(el, 'More time')).to.equal(null);
+    expect(el.shadowRoot!.activeElement?.getAttribute('role')).to.equal('img');
+    await settle(el, QR_PATH_MS - QR_TIME_WARNING_MS - 1000);
+    expect(buttonNamed(el, 'More time'), 'a whole new 3 minutes').to.equal(null);
+    await settle(el, 1000);
+    expect(buttonNamed(el, 'More time')).to.not.equal(null);
+  });
+});
+
 describe('focus (2.4.3) and targets (2.5.8)', () => {
+  it('a code scanned while "Större QR-kod" has focus: focus moves to the next control, not to the page', async () => {
+    const el = await mount('sv', 'light', { flow: 'other-device' });
+    await begin(el);
+    el.shadowRoot!.querySelector<HTMLButtonElement>('[data-action="larger-qr"]')!.focus();
+    backend.reply('collect', backend.pending('userSign'));
+    await settle(el, 1000);
+    expect(el.state).to.equal('signing');
+    expect(el.shadowRoot!.activeElement?.textContent?.trim()).to.equal('Avbryt');
+  });
+
+  it('done: focus that was inside goes to the status line, which says so', async () => {
+    const el = await mount('en', 'light');
+    await begin(el);
+    buttonNamed(el, 'Cancel')!.focus();
+    backend.reply('collect', { json: { orderRef: orderRefOf(1), status: 'complete', completionData: {} } });
+    await settle(el, 2000);
+    expect(el.state).to.equal('complete');
+    const active = el.shadowRoot!.activeElement;
+    expect(active?.getAttribute('role')).to.equal('status');
+    expect(active?.textContent?.trim()).to.equal("Done! You're logged in.");
+  });
+
+  it('Try again, focused after a failure or a cancel, is described by what happened', async () => {
+    const el = await mount('en', 'light');
+    await begin(el);
+    el.cancel();
+    await settle(el);
+    const retry = el.shadowRoot!.activeElement as HTMLButtonElement;
+    expect(retry.textContent!.trim()).to.equal('Try again');
+    const described = retry
+      .getAttribute('aria-describedby')!
+      .split(' ')
+      .map((id) => el.shadowRoot!.getElementById(id)!.textContent!.trim());
+    expect(described).to.deep.equal([
+      'Login was cancelled.',
+      'Want to continue? Try again, or choose another way to use BankID below.',
+    ]);
+  });
+
   it('a failure moves focus to Try again; the help toggle says whether it is open', async () => {
     const el = await mount('en', 'light');
     backend.reply('collect', failed('expiredTransaction'));
@@ -340,26 +450,6 @@ describe('focus (2.4.3) and targets (2.5.8)', () => {
     expect(help.getAttribute('aria-expanded')).to.equal('true');
     expect(el.shadowRoot!.querySelector('#help')!.textContent).to.contain('install.bankid.com');
   });
-
-  for (const flow of ['this-device', 'other-device'] as const) {
-    it(`every button is at least 44 × 44 px (${flow})`, async () => {
-      const el = await mount('sv', 'light', { flow });
-      el.shadowRoot!.querySelector<HTMLButtonElement>('[data-action="help"]')!.click();
-      await begin(el);
-      await settle(el, 5000);
-      // Links sit inside sentences of the help, which 2.5.8 exempts.
-      const buttons = [...el.shadowRoot!.querySelectorAll<HTMLElement>('button')].filter(
-        (t) => t.checkVisibility() && getComputedStyle(t).visibility !== 'hidden',
-      );
-      expect(buttons.length).to.be.greaterThan(2);
-      for (const button of buttons) {
-        const { width, height } = button.getBoundingClientRect();
-        const name = button.textContent!.trim();
-        expect(height, name).to.be.at.least(44);
-        expect(width, name).to.be.at.least(44);
-      }
-    });
-  }
 });
 
 describe('text spacing (1.4.12) and the language of parts (3.1.2)', () => {
@@ -410,5 +500,95 @@ describe('text spacing (1.4.12) and the language of parts (3.1.2)', () => {
     el.lang = 'sv';
     await settle(el);
     expect(el.shadowRoot!.querySelector('.card')!.getAttribute('lang')).to.equal('sv');
+  });
+});
+
+describe('seeing it: colour, contrast, motion, order (1.3.2, 1.4.1, 1.4.11, 2.2.2)', () => {
+  /** An sRGB colour as computed (rgb(), rgba() or color(srgb …)), as [r, g, b, alpha] in 0–1. */
+  function parseColour(value: string): [number, number, number, number] {
+    const numbers = value.match(/[\d.]+/g)!.map(Number);
+    if (value.startsWith('color(')) return [numbers[0]!, numbers[1]!, numbers[2]!, numbers[3] ?? 1];
+    return [numbers[0]! / 255, numbers[1]! / 255, numbers[2]! / 255, numbers[3] ?? 1];
+  }
+  const luminance = ([r, g, b]: number[]) => {
+    const lin = (c: number) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * lin(r!) + 0.7152 * lin(g!) + 0.0722 * lin(b!);
+  };
+  const contrast = (a: number[], b: number[]) => {
+    const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+    return (hi! + 0.05) / (lo! + 0.05);
+  };
+  /** `top` drawn over `bottom` (opaque). */
+  const over = (top: number[], bottom: number[]) =>
+    top.slice(0, 3).map((c, i) => c * top[3]! + bottom[i]! * (1 - top[3]!));
+
+  for (const scheme of ['light', 'dark'] as const) {
+    it(`the Cancel button's border has at least 3:1 against the page (${scheme})`, async () => {
+      const el = await mount('sv', scheme);
+      await begin(el);
+      const cancel = buttonNamed(el, 'Avbryt')!;
+      const page = parseColour(getComputedStyle(el.parentElement!).backgroundColor);
+      const border = over(parseColour(getComputedStyle(cancel).borderTopColor), page);
+      expect(contrast(border, page)).to.be.at.least(3);
+      // The focus ring (--bankid-login-focus, default #1a73e8) too.
+      const hex = getComputedStyle(el.shadowRoot!.querySelector('.card')!).getPropertyValue('--_focus').trim();
+      expect(hex).to.match(/^#[0-9a-f]{6}$/i);
+      const ring = [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16) / 255);
+      expect(contrast(ring, page)).to.be.at.least(3);
+    });
+  }
+
+  it('links and the text-like buttons are underlined, not told apart by colour alone', async () => {
+    const el = await mount('sv', 'light', { flow: 'other-device' });
+    el.shadowRoot!.querySelector<HTMLButtonElement>('[data-action="help"]')!.click();
+    await begin(el);
+    const underlined = [...el.shadowRoot!.querySelectorAll<HTMLElement>('a, button.quiet')];
+    expect(underlined.length).to.be.at.least(5);
+    for (const element of underlined) {
+      expect(getComputedStyle(element).textDecorationLine, element.textContent!.trim()).to.contain('underline');
+    }
+  });
+
+  it('the progress indicator turns five times and then rests; with reduced motion it does not turn', async () => {
+    const el = await mount('sv', 'light');
+    await begin(el);
+    const progress = el.shadowRoot!.querySelector('.progress')!;
+    expect(getComputedStyle(progress).animationName).to.equal('spin');
+    expect(getComputedStyle(progress).animationIterationCount).to.equal('5');
+    const rules = el.shadowRoot!.adoptedStyleSheets.flatMap((sheet) => [...sheet.cssRules]);
+    const reduced = rules.find(
+      (rule): rule is CSSMediaRule =>
+        rule instanceof CSSMediaRule && rule.conditionText.includes('prefers-reduced-motion'),
+    );
+    const inside = [...reduced!.cssRules].find(
+      (rule) => (rule as CSSStyleRule).selectorText === '.progress',
+    ) as CSSStyleRule;
+    expect(inside.style.animationName || inside.style.animation).to.equal('none');
+  });
+
+  it('reading order is the order on the screen: status, code, its toggle, the steps, the actions, the help', async () => {
+    const el = await mount('sv', 'light', { flow: 'other-device' });
+    el.style.width = '320px';
+    await begin(el);
+    const parts = [
+      '.message',
+      'svg.qr',
+      '[data-action="larger-qr"]',
+      '.steps',
+      '[data-action="cancel"]',
+      '[data-action^="switch"]',
+      '[data-action="help"]',
+    ];
+    const elements = parts.map((selector) => el.shadowRoot!.querySelector(selector)!);
+    // Document order…
+    for (let i = 1; i < elements.length; i++) {
+      expect(
+        elements[i - 1]!.compareDocumentPosition(elements[i]!) & Node.DOCUMENT_POSITION_FOLLOWING,
+        parts[i],
+      ).to.not.equal(0);
+    }
+    // …is top-to-bottom order.
+    const tops = elements.map((element) => element.getBoundingClientRect().top);
+    for (let i = 1; i < tops.length; i++) expect(tops[i]!, parts[i]).to.be.greaterThan(tops[i - 1]!);
   });
 });

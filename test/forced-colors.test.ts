@@ -19,8 +19,10 @@ let backend: FakeBackend;
 
 describe('forced colours', function () {
   before(async function () {
-    await executeServerCommand('forced-colors', { active: true });
-    if (!matchMedia('(forced-colors: active)').matches) this.skip();
+    const mode = await executeServerCommand<string, { active: boolean }>('forced-colors', { active: true });
+    if (mode === 'unsupported') this.skip();
+    // Where the mode was switched on, it must really be on: a broken setup fails, it does not skip.
+    expect(matchMedia('(forced-colors: active)').matches, `forced colours ${mode}`).to.equal(true);
   });
   after(async () => {
     await executeServerCommand('forced-colors', { active: false });

@@ -147,7 +147,7 @@ describe('tabs: the tab that had the order', () => {
     await settle(el);
     expect(el.state).to.equal('idle');
     expect(buttonNames(el)).to.include('Logga in med BankID');
-    expect(textOf(el)).to.contain('Inloggningen avslutades i en annan flik.');
+    expect(textOf(el)).to.contain('Inloggningen har avslutats i den andra fliken. Du kan börja om här.');
     expect(backend.calls('cancel')).to.deep.equal([]);
   });
 
@@ -265,7 +265,7 @@ describe('tabs: the other tab’s order is never harmed', () => {
     otherTabWrites(null);
     await settle(el, 10_000);
     expect(el.state).to.equal('idle');
-    expect(textOf(el)).to.contain('Inloggningen avslutades i en annan flik.');
+    expect(textOf(el)).to.contain('Inloggningen har avslutats i den andra fliken. Du kan börja om här.');
     expect(backend.calls('collect')).to.have.length(polled);
   });
 
