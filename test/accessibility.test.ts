@@ -9,8 +9,8 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import type sinon from 'sinon';
-import 'axe-core/axe.min.js';
 import '../src/define.js';
+import { wcagViolations } from './axe.js';
 import type { BankIdLogin } from '../src/bankid-login.js';
 import { QR_PATH_MS, QR_TIME_WARNING_MS } from '../src/flow.js';
 import {
@@ -23,23 +23,12 @@ import {
   orderRefOf,
   recordEvents,
   removeFakes,
+  shownButtons,
   type Reply,
 } from './support.js';
 
 type Lang = 'sv' | 'en';
 type Scheme = 'light' | 'dark';
-
-interface AxeResult {
-  violations: { id: string; impact: string; help: string; nodes: { target: unknown; failureSummary?: string }[] }[];
-}
-declare global {
-  interface Window {
-    axe: { run(context: Element, options: Record<string, unknown>): Promise<AxeResult> };
-  }
-}
-
-/** axe's rules for WCAG 2.0, 2.1 and 2.2, levels A and AA. */
-const WCAG_22_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
 let clock: sinon.SinonFakeTimers;
 let backend: FakeBackend;
@@ -221,23 +210,10 @@ const STATES: Record<string, { flow?: 'this-device' | 'other-device'; arrange: (
   },
 };
 
-/** The buttons a user can see, in document order. */
-const shownButtons = (el: BankIdLogin) =>
-  [...el.shadowRoot!.querySelectorAll<HTMLButtonElement>('button')].filter(
-    (b) => b.checkVisibility() && getComputedStyle(b).visibility !== 'hidden',
-  );
-
 /** axe runs on real timers. */
 async function expectNoViolations(el: BankIdLogin): Promise<void> {
   clock.restore();
-  const { violations } = await window.axe.run(el, {
-    runOnly: { type: 'tag', values: WCAG_22_AA },
-    resultTypes: ['violations'],
-  });
-  const report = violations.map(
-    (v) =>
-      `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => `${String(n.target)}: ${n.failureSummary}`).join('\n  ')}`,
-  );
+  const report = await wcagViolations(el);
   expect(report, report.join('\n')).to.deep.equal([]);
 }
 

@@ -144,7 +144,7 @@ export function textOf(element: Element): string {
 }
 
 /** The buttons a user can see and reach (one kept out of sight to hold its room does not count). */
-function shownButtons(element: Element): HTMLButtonElement[] {
+export function shownButtons(element: Element): HTMLButtonElement[] {
   return [...(element.shadowRoot?.querySelectorAll('button') ?? [])].filter(
     (b) => getComputedStyle(b).visibility !== 'hidden' && getComputedStyle(b).display !== 'none',
   );
