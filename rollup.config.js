@@ -2,6 +2,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
+import MagicString from 'magic-string';
 
 const terserOptions = { ecma: 2021, module: true, compress: { passes: 2 }, format: { comments: false } };
 
@@ -24,9 +25,53 @@ const chainedSourceMaps = {
   },
 };
 
+/**
+ * Lit's tagged templates ship as written: the indentation of html`` and svg`` and the comments of
+ * css`` would go to every browser. Collapses them (our modules only; Lit's own are minified).
+ * Whitespace with a line break in html becomes one space, which renders the same.
+ */
+const minifyTemplates = {
+  name: 'minify-templates',
+  transform(code, id) {
+    if (!id.includes('/lib/') || id.includes('node_modules')) return null;
+    const out = new MagicString(code);
+    const visit = (node) => {
+      if (!node || typeof node.type !== 'string') return;
+      if (node.type === 'TaggedTemplateExpression' && node.tag.type === 'Identifier') {
+        const tag = node.tag.name;
+        for (const quasi of node.quasi.quasis) {
+          const raw = code.slice(quasi.start, quasi.end);
+          const small =
+            tag === 'css'
+              ? raw
+                  .replace(/\/\*[\s\S]*?\*\//g, '')
+                  .replace(/\s+/g, ' ')
+                  .replace(/\s*([{};,])\s*/g, '$1')
+                  .replace(/;}/g, '}')
+              : tag === 'html' || tag === 'svg'
+                ? raw.replace(/\s*\n\s*/g, ' ')
+                : raw;
+          if (small !== raw) out.overwrite(quasi.start, quasi.end, small || ' ');
+        }
+      }
+      for (const value of Object.values(node)) {
+        if (Array.isArray(value)) value.forEach(visit);
+        else if (value && typeof value === 'object') visit(value);
+      }
+    };
+    visit(this.parse(code));
+    return out.hasChanged() ? { code: out.toString(), map: out.generateMap({ hires: true }) } : null;
+  },
+};
+
 export default {
   input: 'lib/define.js',
   onwarn,
   output: { file: 'dist/bankid-login.bundle.js', format: 'es', sourcemap: true },
-  plugins: [chainedSourceMaps, nodeResolve({ browser: true, exportConditions: ['production'] }), terser(terserOptions)],
+  plugins: [
+    chainedSourceMaps,
+    minifyTemplates,
+    nodeResolve({ browser: true, exportConditions: ['production'] }),
+    terser(terserOptions),
+  ],
 };

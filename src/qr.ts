@@ -1,4 +1,4 @@
-import { correction, generate } from 'lean-qr';
+import { correction, generate } from 'lean-qr/nano';
 
 /** Blank modules around the symbol; ISO 18004 asks for 4 so scanners find the edges. */
 export const QR_QUIET_ZONE = 4;
@@ -12,11 +12,9 @@ export interface QrSymbol {
 
 /** Encodes a BankID QR payload at error correction L (smallest symbol, as BankID's own samples use). */
 export function qrSymbol(payload: string): QrSymbol {
-  // Pin both ends: lean-qr otherwise raises the level when the version has room.
-  const code = generate(payload, {
-    minCorrectionLevel: correction.L,
-    maxCorrectionLevel: correction.L,
-  });
+  // lean-qr/nano: byte mode only, and it keeps the level it is given (the full encoder raises it
+  // where the version has room) at half the size.
+  const code = generate(payload, { minCorrectionLevel: correction.L });
   const n = code.size;
   let path = '';
   for (let y = 0; y < n; y++) {

@@ -1,5 +1,6 @@
 import { expect } from '@open-wc/testing';
-import { correction, generate } from 'lean-qr';
+import { correction as fullCorrection, generate as fullGenerate } from 'lean-qr';
+import { correction, generate } from 'lean-qr/nano';
 import { QR_QUIET_ZONE, qrSymbol, type QrSymbol } from '../src/qr.js';
 import { decodeQr } from './decode-qr.js';
 
@@ -115,7 +116,7 @@ describe('qrSymbol', () => {
   it('draws exactly the dark modules of the ECC-L symbol', () => {
     for (const p of payloads) {
       const { size, path } = qrSymbol(p);
-      const code = generate(p, { minCorrectionLevel: correction.L, maxCorrectionLevel: correction.L });
+      const code = generate(p, { minCorrectionLevel: correction.L });
       expect(size).to.equal(code.size + 2 * QR_QUIET_ZONE);
       const drawn = new Set<string>();
       for (const r of runs(path)) {
@@ -131,18 +132,30 @@ describe('qrSymbol', () => {
     }
   });
 
-  it('pins ECC L even where the version has room for more (short text)', () => {
-    const short = 'bankid';
-    const pinned = generate(short, { minCorrectionLevel: correction.L, maxCorrectionLevel: correction.L });
-    const raised = generate(short, { minCorrectionLevel: correction.L });
-    // Guard: lean-qr's default really would raise the level here, so this test can tell.
-    expect(raised.toString()).not.to.equal(pinned.toString());
-    const s = qrSymbol(short);
-    const dark = new Set(runs(s.path).flatMap((r) => Array.from({ length: r.w }, (_, i) => `${r.x + i},${r.y}`)));
-    for (let y = 0; y < pinned.size; y++) {
-      for (let x = 0; x < pinned.size; x++) {
-        expect(dark.has(`${x + QR_QUIET_ZONE},${y + QR_QUIET_ZONE}`)).to.equal(pinned.get(x, y));
-      }
+  /** The error correction level the symbol states in its format information (next to the top-left finder). */
+  function statedLevel(get: (x: number, y: number) => boolean): string {
+    // Format bits 14 and 13, at (0, 8) and (1, 8), XOR the mask's 1 0: L = 01, M = 00, Q = 11, H = 10.
+    const raw = (Number(get(0, 8)) << 1) | Number(get(1, 8));
+    return ({ 0b11: 'L', 0b10: 'M', 0b01: 'Q', 0b00: 'H' } as Record<number, string>)[raw]!;
+  }
+
+  it('states ECC L in its format information (BANKID-REFERENCE Decisions: L or M), also for short text', () => {
+    // Guard: the reader tells the levels apart on symbols of a known level.
+    for (const level of ['L', 'M', 'Q', 'H'] as const) {
+      const known = fullGenerate(VECTOR0, {
+        minCorrectionLevel: fullCorrection[level],
+        maxCorrectionLevel: fullCorrection[level],
+      });
+      expect(statedLevel((x, y) => known.get(x, y))).to.equal(level);
+    }
+    for (const p of [...payloads, 'bankid']) {
+      const dark = new Set(
+        runs(qrSymbol(p).path).flatMap((r) => Array.from({ length: r.w }, (_, i) => `${r.x + i},${r.y}`)),
+      );
+      expect(
+        statedLevel((x, y) => dark.has(`${x + QR_QUIET_ZONE},${y + QR_QUIET_ZONE}`)),
+        p,
+      ).to.equal('L');
     }
   });
 
