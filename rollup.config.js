@@ -4,7 +4,7 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import MagicString from 'magic-string';
 
-const terserOptions = { ecma: 2021, module: true, compress: { passes: 2 }, format: { comments: false } };
+export const terserOptions = { ecma: 2021, module: true, compress: { passes: 2 }, format: { comments: false } };
 
 // tsc's __decorate helper reads `this` at module top level, where it is undefined on purpose.
 const onwarn = (warning, warn) => {
@@ -30,7 +30,7 @@ const chainedSourceMaps = {
  * css`` would go to every browser. Collapses them (our modules only; Lit's own are minified).
  * Whitespace with a line break in html becomes one space, which renders the same.
  */
-const minifyTemplates = {
+export const minifyTemplates = {
   name: 'minify-templates',
   transform(code, id) {
     if (!id.includes('/lib/') || id.includes('node_modules')) return null;

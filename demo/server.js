@@ -7,8 +7,8 @@
 //   /api/bankid/*            → bankid-login/server (backend.nodeListener)
 //   /demo/app/<secret>/*     → the simulator's app API: the user's BankID app, BankID faults
 //
-// Every answer carries a strict Content-Security-Policy (the element must work under it), nosniff,
-// Referrer-Policy and no-store. A server on loopback answers only loopback Host names (a guard
+// Every page answer carries a strict Content-Security-Policy (the element must work under it),
+// nosniff, Referrer-Policy and no-store; the backend's JSON answers carry its own no-store and nosniff. A server on loopback answers only loopback Host names (a guard
 // against DNS rebinding). The server has header and request timeouts and a connection cap, as a
 // host's should. PORT (default 8000) and HOST (default 127.0.0.1) come from the environment.
 
@@ -70,6 +70,9 @@ const PAGE_FILES = new Map([
 const DIST_FILE = /^\/dist\/([A-Za-z0-9_-][A-Za-z0-9._-]*\.js(?:\.map)?)$/;
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** Where the stack mounts the backend (demo/stack.js). */
+const API_PATH = '/api/bankid/';
 
 /**
  * @param {import('node:http').ServerResponse} res
@@ -147,7 +150,11 @@ export async function createDemoServer(options = {}) {
   }
 
   const server = createServer((req, res) => {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    // The backend's JSON answers bring their own no-store and nosniff; a document policy on the
+    // answer polled every second would be bytes for nothing.
+    if (!(req.url ?? '').startsWith(API_PATH)) {
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    }
     if (checkHostHeader && !LOOPBACK_NAMES.has(hostName(req.headers.host))) {
       return sendText(res, 421, 'Misdirected request\n');
     }

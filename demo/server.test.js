@@ -130,6 +130,15 @@ describe('demo server (simulator mode)', () => {
     assert.equal((await browser.send('POST', '/demo/demo.js')).status, 405);
   });
 
+  test("the backend's JSON answers: no-store and nosniff, no document policy (bytes on every poll)", async () => {
+    const answer = await browser.post('/api/bankid/auth', { flow: 'other-device' });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers.get('content-type'), 'application/json');
+    assert.equal(answer.headers.get('cache-control'), 'no-store');
+    assert.equal(answer.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(answer.headers.get('content-security-policy'), null);
+  });
+
   test('traversal, server modules, tests, certificates and unknown files → 404', async () => {
     for (const urlPath of [
       '/demo/../package.json',

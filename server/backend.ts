@@ -607,7 +607,8 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
     qrPayload(state.qrStartToken, state.qrStartSecret, Math.max(0, Math.floor((t - state.startedAt) / SECOND)));
 
   function pendingAnswer(state: OrderState, hintCode: string | null, t: number): Record<string, unknown> {
-    const answer: Record<string, unknown> = { orderRef: state.orderRef, status: 'pending' };
+    // The element knows which order it asked about: no orderRef in the answer it gets every second.
+    const answer: Record<string, unknown> = { status: 'pending' };
     if (hintCode) answer['hintCode'] = hintCode;
     // A QR code only while nobody has the order, and never for this-device orders.
     if (state.flow === 'other-device' && (hintCode === null || QR_HINT_CODES.has(hintCode)))

@@ -26,7 +26,8 @@ export function jsonResponse(status: number, body: unknown, headers?: Record<str
   const answer = new Response(JSON.stringify(body), {
     status,
     headers: {
-      'Content-Type': 'application/json; charset=utf-8',
+      // JSON is UTF-8 by definition (RFC 8259): a charset parameter would be bytes on every poll.
+      'Content-Type': 'application/json',
       'Cache-Control': 'no-store',
       'X-Content-Type-Options': 'nosniff',
     },
