@@ -1,10 +1,35 @@
 // Input is tsc's output in lib/ (npm run build runs tsc first).
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import MagicString from 'magic-string';
 
-export const terserOptions = { ecma: 2021, module: true, compress: { passes: 2 }, format: { comments: false } };
+/**
+ * Our `private` members (tsc lists them in lib/*.d.ts) get short names in the bundle: nothing
+ * outside the element reaches them. Left alone: a name that is also public somewhere (an interface
+ * field may be JSON, storage or an event detail) or that our code spells as a string (Lit's
+ * decorators and `changed.has()` name reactive properties). Terser keeps DOM names by itself.
+ */
+function privateNames() {
+  if (!existsSync('lib')) return [];
+  const files = readdirSync('lib');
+  const declarations = files.filter((f) => f.endsWith('.d.ts')).map((f) => readFileSync(`lib/${f}`, 'utf8'));
+  const code = files.filter((f) => f.endsWith('.js')).map((f) => readFileSync(`lib/${f}`, 'utf8'));
+  const names = (pattern) => new Set(declarations.flatMap((d) => [...d.matchAll(pattern)].map((m) => m[1])));
+  const declared = names(/^\s+private (?:readonly )?([A-Za-z_$][\w$]*)/gm);
+  const open = names(/^\s+(?:protected |static |readonly )*([A-Za-z_$][\w$]*)\??[:(]/gm);
+  const spelled = new Set(code.flatMap((c) => [...c.matchAll(/(["'`])([A-Za-z_$][\w$]*)\1/g)].map((m) => m[2])));
+  return [...declared].filter((name) => !open.has(name) && !spelled.has(name)).sort();
+}
+
+const mangled = privateNames();
+export const terserOptions = {
+  ecma: 2021,
+  module: true,
+  compress: { passes: 2 },
+  format: { comments: false },
+  ...(mangled.length ? { mangle: { properties: { regex: new RegExp(`^(${mangled.join('|')})$`) } } } : {}),
+};
 
 // tsc's __decorate helper reads `this` at module top level, where it is undefined on purpose.
 const onwarn = (warning, warn) => {
@@ -47,6 +72,8 @@ export const minifyTemplates = {
                   .replace(/\/\*[\s\S]*?\*\//g, '')
                   .replace(/\s+/g, ' ')
                   .replace(/\s*([{};,])\s*/g, '$1')
+                  .replace(/:\s+/g, ':') // never a selector's (no space follows ":host", ":focus")
+                  .replace(/([\s:,(])0\.(\d)/g, '$1.$2')
                   .replace(/;}/g, '}')
               : tag === 'html' || tag === 'svg'
                 ? raw.replace(/\s*\n\s*/g, ' ')

@@ -197,6 +197,32 @@ describe('QR flow: polling and new frames', () => {
       expect(await decodeShownQr(el), `frame ${frame}`).to.equal(qrOf(1, frame));
     }
   });
+
+  it('a new frame changes the path\'s "d" and nothing else in the element', async () => {
+    const { el } = await mount('other-device');
+    await el.start();
+    await settle(el, 1000); // the first collect's frame; the panel is settled from here on
+    const root = el.shadowRoot!;
+    const path = shownQr(el)!.querySelector('path')!;
+    const changes: string[] = [];
+    const note = (records: MutationRecord[]) => {
+      for (const r of records) {
+        const where = r.target === path ? 'the path' : ((r.target as Element).localName ?? r.target.nodeName);
+        changes.push(`${r.type} ${r.attributeName ?? ''} on ${where}`);
+      }
+    };
+    const observer = new MutationObserver(note);
+    observer.observe(root, { attributes: true, childList: true, characterData: true, subtree: true });
+    for (let frame = 2; frame <= 4; frame++) {
+      const before = path.getAttribute('d');
+      await settle(el, 1000);
+      expect(path.getAttribute('d'), `frame ${frame} is drawn`).to.not.equal(before);
+    }
+    note(observer.takeRecords());
+    observer.disconnect();
+    expect(shownQr(el)!.querySelector('path') === path, 'the same path node').to.equal(true);
+    expect(changes).to.deep.equal(Array(3).fill('attributes d on the path'));
+  });
 });
 
 describe('QR flow: while reconnecting', () => {
