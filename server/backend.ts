@@ -263,12 +263,115 @@ const randomId = (bytes = 16): string => randomBytes(bytes).toString('base64url'
 const returnNonce = (nonceKey: Buffer, sid: string): string =>
   createHmac('sha256', nonceKey).update(sid, 'utf8').digest('base64url');
 
-function encodeState(state: OrderState): string {
-  const { operation, orderRef, sid, qrStartToken, qrStartSecret, startedAt, flow, startAddress } = state;
-  return JSON.stringify([1, operation, orderRef, sid, qrStartToken, qrStartSecret, startedAt, flow, startAddress]);
+// The order state as its cookie carries it. Version 2, which BankID's answers always fit, is binary:
+// one byte (2 in the low four bits; 0x10 sign, 0x20 other device, 0x40 an IPv6 address), then
+// orderRef, the session id, qrStartToken and qrStartSecret as 16 raw bytes each, startedAt as 6
+// bytes of milliseconds and the start address as 4 or 16 bytes: 75 or 87 bytes, a cookie value of
+// 138 or 154 characters. A state that would not come back exactly the same (a token that is not a
+// lower-case UUID, a zone id in the address, …) goes as version 1, the JSON array
+// `[1, operation, orderRef, …]` that cookies held before. Both are read: version 1 starts with '['.
+
+const V2 = 0x02;
+const V2_SIGN = 0x10;
+const V2_OTHER_DEVICE = 0x20;
+const V2_IPV6 = 0x40;
+/** The bits a version-2 first byte may have besides the version. */
+const V2_FLAGS = V2_SIGN | V2_OTHER_DEVICE | V2_IPV6;
+/** Everything but the address: the first byte, four 16-byte ids, 6 bytes of time. */
+const V2_FIXED_LENGTH = 1 + 4 * 16 + 6;
+const LOWER_CASE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const JSON_ARRAY = 0x5b; // '['
+
+const uuidBytes = (text: string): Buffer | null =>
+  LOWER_CASE_UUID.test(text) ? Buffer.from(text.replace(/-/g, ''), 'hex') : null;
+
+function uuidText(bytes: Buffer): string {
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function decodeState(text: string): OrderState | null {
+/** A canonical address (canonicalIp) as 4 or 16 bytes; null for anything else. */
+function addressBytes(address: string): Buffer | null {
+  const family = ipFamily(address);
+  if (family === 4) return Buffer.from(address.split('.').map(Number));
+  if (family !== 6 || !/^[0-9a-f:]+$/.test(address)) return null;
+  const [head = '', tail, extra] = address.split('::');
+  if (extra !== undefined) return null;
+  const groups = head ? head.split(':') : [];
+  if (tail !== undefined) {
+    const rest = tail ? tail.split(':') : [];
+    const zeros = 8 - groups.length - rest.length;
+    if (zeros < 1) return null;
+    groups.push(...Array<string>(zeros).fill('0'), ...rest);
+  }
+  if (groups.length !== 8 || !groups.every((group) => /^[0-9a-f]{1,4}$/.test(group))) return null;
+  const bytes = Buffer.alloc(16);
+  groups.forEach((group, i) => bytes.writeUInt16BE(parseInt(group, 16), 2 * i));
+  return bytes;
+}
+
+function addressText(bytes: Buffer): string {
+  if (bytes.length === 4) return [...bytes].join('.');
+  const groups = Array.from({ length: 8 }, (_, i) => bytes.readUInt16BE(2 * i).toString(16));
+  return canonicalIp(groups.join(':'));
+}
+
+/** Version 2, or null when a field does not have the form it needs. */
+function packState(state: OrderState): Buffer | null {
+  const { operation, orderRef, sid, qrStartToken, qrStartSecret, startedAt, flow, startAddress } = state;
+  const sidBytes = SESSION_ID.test(sid) ? Buffer.from(sid, 'base64url') : null;
+  const ids = [uuidBytes(orderRef), sidBytes, uuidBytes(qrStartToken), uuidBytes(qrStartSecret)];
+  const address = addressBytes(startAddress);
+  if (!ids.every((id) => id?.length === 16) || address === null) return null;
+  if (!(Number.isSafeInteger(startedAt) && startedAt >= 0 && startedAt < 2 ** 48)) return null;
+  const time = Buffer.alloc(6);
+  time.writeUIntBE(startedAt, 0, 6);
+  const flags =
+    V2 |
+    (operation === 'sign' ? V2_SIGN : 0) |
+    (flow === 'other-device' ? V2_OTHER_DEVICE : 0) |
+    (address.length === 16 ? V2_IPV6 : 0);
+  return Buffer.concat([Buffer.of(flags), ...(ids as Buffer[]), time, address]);
+}
+
+/** Version 2 back: exactly the length its first byte calls for, or null. */
+function unpackState(bytes: Buffer): OrderState | null {
+  const flags = bytes[0];
+  if (flags === undefined || (flags & ~V2_FLAGS) !== V2) return null;
+  if (bytes.length !== V2_FIXED_LENGTH + (flags & V2_IPV6 ? 16 : 4)) return null;
+  let at = 1;
+  const take = (length: number): Buffer => bytes.subarray(at, (at += length));
+  return {
+    operation: flags & V2_SIGN ? 'sign' : 'auth',
+    orderRef: uuidText(take(16)),
+    sid: take(16).toString('base64url'),
+    qrStartToken: uuidText(take(16)),
+    qrStartSecret: uuidText(take(16)),
+    startedAt: take(6).readUIntBE(0, 6),
+    flow: flags & V2_OTHER_DEVICE ? 'other-device' : 'this-device',
+    startAddress: addressText(bytes.subarray(at)),
+  };
+}
+
+const sameState = (a: OrderState, b: OrderState): boolean =>
+  (Object.keys(a) as Array<keyof OrderState>).every((key) => a[key] === b[key]);
+
+function encodeState(state: OrderState): Buffer {
+  const packed = packState(state);
+  // Only what decodes to the very same strings goes as version 2.
+  const unpacked = packed && unpackState(packed);
+  if (packed && unpacked && sameState(unpacked, state)) return packed;
+  const { operation, orderRef, sid, qrStartToken, qrStartSecret, startedAt, flow, startAddress } = state;
+  const v1 = [1, operation, orderRef, sid, qrStartToken, qrStartSecret, startedAt, flow, startAddress];
+  return Buffer.from(JSON.stringify(v1), 'utf8');
+}
+
+function decodeState(bytes: Buffer): OrderState | null {
+  return bytes[0] === JSON_ARRAY ? decodeJsonState(bytes.toString('utf8')) : unpackState(bytes);
+}
+
+/** Version 1: the JSON array. */
+function decodeJsonState(text: string): OrderState | null {
   try {
     const [v, operation, orderRef, sid, qrStartToken, qrStartSecret, startedAt, flow, startAddress] = JSON.parse(
       text,

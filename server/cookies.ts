@@ -79,24 +79,28 @@ export function deriveKeys(cookieKey: Uint8Array): { sealKey: Buffer; nonceKey: 
   return { sealKey: derive('bankid-login order cookie v1'), nonceKey: derive('bankid-login return nonce v1') };
 }
 
-/** Encrypts `plain` for the cookie called `name`: base64url(iv | ciphertext | tag). Useless under any other name. */
-export function seal(sealKey: Buffer, name: string, plain: string): string {
+/**
+ * Encrypts `plain` (text as UTF-8, or bytes) for the cookie called `name`: base64url(iv | ciphertext | tag).
+ * Useless under any other name.
+ */
+export function seal(sealKey: Buffer, name: string, plain: string | Uint8Array): string {
   const iv = randomBytes(12); // fresh for every value: GCM must never reuse an iv with a key
   const cipher = createCipheriv('aes-256-gcm', sealKey, iv);
   cipher.setAAD(Buffer.from(name, 'utf8'));
-  const ciphertext = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+  const bytes = typeof plain === 'string' ? Buffer.from(plain, 'utf8') : plain;
+  const ciphertext = Buffer.concat([cipher.update(bytes), cipher.final()]);
   return Buffer.concat([iv, ciphertext, cipher.getAuthTag()]).toString('base64url');
 }
 
-/** The text sealed in `value` for `name`, or null if it is not ours, altered, or moved to another name. */
-export function unseal(sealKey: Buffer, name: string, value: string): string | null {
+/** The bytes sealed in `value` for `name`, or null if it is not ours, altered, or moved to another name. */
+export function unseal(sealKey: Buffer, name: string, value: string): Buffer | null {
   if (!/^[A-Za-z0-9_-]{40,}$/.test(value)) return null;
   const raw = Buffer.from(value, 'base64url');
   try {
     const decipher = createDecipheriv('aes-256-gcm', sealKey, raw.subarray(0, 12), { authTagLength: 16 });
     decipher.setAAD(Buffer.from(name, 'utf8'));
     decipher.setAuthTag(raw.subarray(raw.length - 16));
-    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
+    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
   } catch {
     return null; // wrong key, flipped bit, other name, truncated: all the same to the caller
   }
