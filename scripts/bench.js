@@ -13,8 +13,14 @@ const fmt = (n) => n.toLocaleString('en-US');
 const row = (label, what, rest) => console.log(`${label.padEnd(9)}${what.padEnd(34)}${rest}`);
 
 /** gzip -9 bytes (zlib) of the script-tag bundle: 23,235 before this release's additions (CHANGELOG.md). */
-const BUNDLE_GZIP_BUDGET = 26_000;
-/** Issue 11's goals where a figure is not within them yet: printed beside the figure, not held. */
+const BUNDLE_GZIP_BUDGET = 25_650;
+/**
+ * Issue 11's goals where a figure is not within them yet: printed beside the figure, not held.
+ * The sizes were set before the accessibility and tab work added about 3.5 kB of texts and code;
+ * the bytes per second are below what HTTP/1.1 allows at one collect a second (CONTRACT §4):
+ * Chromium's own request headers are about 630 B, and a response's status line, Date and the
+ * two security headers about 215 B before the body with its QR payload (README, "Performance").
+ */
 const GOALS = { bundleGzip: 19_000, ownGzip: 9_500, responseBytes: 300, requestBytes: 450 };
 const overBudget = [];
 
@@ -46,7 +52,7 @@ function benchBundle() {
 }
 
 /** The element's own code alone: the bundle's build with Lit, @lit/localize and lean-qr left out. */
-const OWN_GZIP_BUDGET = 17_200;
+const OWN_GZIP_BUDGET = 16_850;
 async function benchOwnCode() {
   const { rollup } = await import('rollup');
   const { default: config } = await import('../rollup.config.js');
@@ -272,8 +278,8 @@ const PAGE_BUDGETS = {
   updateP95: 6,
   requestsPerSecond: 1.0,
   inFlight: 1,
-  responseBytes: 450,
-  requestBytes: 1_100,
+  responseBytes: 420,
+  requestBytes: 1_000,
 };
 
 async function benchPage() {
@@ -350,11 +356,13 @@ async function benchPage() {
       inFlight++;
       mostInFlight = Math.max(mostInFlight, inFlight);
       const line = `${request.method} ${new URL(request.url).pathname} HTTP/1.1\r\n`.length;
-      requests.set(requestId, { up: line + 2 + (request.postData?.length ?? 0), down: 0 });
+      requests.set(requestId, { up: line + 2 + (request.postData?.length ?? 0), headers: false, down: 0 });
     });
     cdp.on('Network.requestWillBeSentExtraInfo', ({ requestId, headers }) => {
       const r = requests.get(requestId);
-      if (r) for (const [name, value] of Object.entries(headers)) r.up += name.length + 2 + String(value).length + 2;
+      if (!r) return;
+      for (const [name, value] of Object.entries(headers)) r.up += name.length + 2 + String(value).length + 2;
+      r.headers = true;
     });
     cdp.on('Network.loadingFinished', ({ requestId, encodedDataLength }) => {
       const r = requests.get(requestId);
@@ -370,11 +378,15 @@ async function benchPage() {
     const all = [...requests.values()]; // the window's requests; their header info may still come
     const updates = await page.evaluate(() => globalThis.updates);
     await page.waitForTimeout(300);
+    // Chromium does not always report the headers it sent (requestWillBeSentExtraInfo): bytes up
+    // per request are the mean of those it did report, never a request counted without them.
+    const withHeaders = all.filter((r) => r.headers);
+    if (withHeaders.length < all.length / 2) overBudget.push('Chromium reported the headers of too few requests');
     const stillCode = await page.evaluate(codeShown);
     await page.evaluate(() => document.querySelector('bankid-login').remove());
     await context.close();
     const perSecond = all.length / PAGE_SECONDS;
-    const up = all.reduce((n, r) => n + r.up, 0) / PAGE_SECONDS;
+    const up = (withHeaders.reduce((n, r) => n + r.up, 0) / Math.max(withHeaders.length, 1)) * perSecond;
     const down = all.reduce((n, r) => n + r.down, 0) / PAGE_SECONDS;
     if (!stillCode) overBudget.push('the QR code went away during the page benchmark');
     row(
