@@ -143,6 +143,12 @@ export interface BankIdBackendOptions {
   rp: RpApi;
   /** 32 secret bytes, the same on every instance (cookieKeyFromEnv()). */
   cookieKey: Uint8Array;
+  /**
+   * Keys cookieKey held before (previousCookieKeysFromEnv()), at most 4: order cookies and return
+   * nonces made under them are still accepted, so the key can change without dropping a login in
+   * progress. Only cookieKey seals and makes nonces. Drop a key 10 minutes after no instance uses it.
+   */
+  previousCookieKeys?: readonly Uint8Array[];
   /** The origin users see, e.g. 'https://shop.example'. Required when NODE_ENV=production. */
   publicOrigin?: string;
   /** Where the four endpoints live; default '/api/bankid'. */
@@ -227,6 +233,18 @@ interface Reply {
 /** Same answer for unknown, expired, tampered and another session's orders: reveal nothing. */
 const noSuchOrder = (): HttpError => invalidParameters('No such order');
 
+/** At most this many previous cookie keys: each one costs every unreadable cookie another try. */
+const MAX_PREVIOUS_COOKIE_KEYS = 4;
+
+/** A key from base64 or base64url text, or what the text held instead (for the error message). */
+function keyFromText(text: string): Buffer | string {
+  if (text === '') return 'nothing';
+  // Buffer.from(…, 'base64') silently skips bad characters, so check the alphabet first.
+  const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : null;
+  if (!key) return 'text that is not base64';
+  return key.length === 32 ? key : `${key.length} bytes`;
+}
+
 /**
  * The cookie key from `BANKID_COOKIE_KEY` (base64 or base64url of 32 random bytes); every instance
  * needs the same one. Unset: a random key with a warning (orders then do not survive a restart).
@@ -240,15 +258,41 @@ export function cookieKeyFromEnv(env: Record<string, string | undefined> = proce
     );
     return randomBytes(32);
   }
-  // Buffer.from(…, 'base64') silently skips bad characters, so check the alphabet first.
-  const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : null;
-  if (!key || key.length !== 32) {
+  const key = keyFromText(text);
+  if (typeof key === 'string') {
     throw new Error(
-      `BANKID_COOKIE_KEY must be 32 random bytes in base64 (got ${key ? `${key.length} bytes` : 'text that is not base64'}). ` +
+      `BANKID_COOKIE_KEY must be 32 random bytes in base64 (got ${key}). ` +
         `Make one with: node -e "console.log(require('node:crypto').randomBytes(32).toString('base64'))"`,
     );
   }
   return key;
+}
+
+/**
+ * The keys `BANKID_COOKIE_KEY` held before, from `BANKID_PREVIOUS_COOKIE_KEYS`: base64 or base64url
+ * of 32 bytes each, separated by commas, at most 4. Cookies and return nonces made under them are
+ * still read (see the previousCookieKeys option). Unset or empty: none.
+ */
+export function previousCookieKeysFromEnv(env: Record<string, string | undefined> = process.env): Buffer[] {
+  const text = (env['BANKID_PREVIOUS_COOKIE_KEYS'] ?? '').trim();
+  if (text === '') return [];
+  const texts = text.split(',').map((part) => part.trim());
+  if (texts.length > MAX_PREVIOUS_COOKIE_KEYS) {
+    throw new Error(
+      `BANKID_PREVIOUS_COOKIE_KEYS holds ${texts.length} keys; at most ${MAX_PREVIOUS_COOKIE_KEYS} are read. ` +
+        'Keep only the keys retired in the last 10 minutes.',
+    );
+  }
+  return texts.map((part, i) => {
+    const key = keyFromText(part);
+    if (typeof key === 'string') {
+      throw new Error(
+        `BANKID_PREVIOUS_COOKIE_KEYS: key ${i + 1} of ${texts.length} must be 32 random bytes in base64 ` +
+          `(got ${key}); separate the keys with commas`,
+      );
+    }
+    return key;
+  });
 }
 
 /** Constant-time string equality. */
@@ -387,6 +431,31 @@ function decodeJsonState(text: string): OrderState | null {
   }
 }
 
+/** The previousCookieKeys option: 32-byte keys, at most 4, none of them cookieKey itself; or a TypeError. */
+function checkPreviousCookieKeys(value: unknown, cookieKey: Uint8Array): Uint8Array[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > MAX_PREVIOUS_COOKIE_KEYS) {
+    throw new TypeError(
+      `createBankIdBackend: previousCookieKeys must be an array of at most ${MAX_PREVIOUS_COOKIE_KEYS} keys ` +
+        '(see previousCookieKeysFromEnv())',
+    );
+  }
+  return value.map((key: unknown, i) => {
+    if (!(key instanceof Uint8Array) || key.length !== 32) {
+      throw new TypeError(
+        `createBankIdBackend: previousCookieKeys[${i}] must be 32 bytes (see previousCookieKeysFromEnv())`,
+      );
+    }
+    // The same key twice: the rotation did not happen (the new key is missing from cookieKey).
+    if (Buffer.from(key).equals(Buffer.from(cookieKey))) {
+      throw new TypeError(
+        `createBankIdBackend: previousCookieKeys[${i}] is cookieKey itself; put the new key in cookieKey`,
+      );
+    }
+    return key;
+  });
+}
+
 /** The publicOrigin option as an origin, or a TypeError. */
 function checkPublicOrigin(value: string): string {
   let url: URL | null;
@@ -497,6 +566,7 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
   if (!(cookieKey instanceof Uint8Array) || cookieKey.length !== 32) {
     throw new TypeError('createBankIdBackend: cookieKey must be 32 bytes (see cookieKeyFromEnv())');
   }
+  const previousCookieKeys = checkPreviousCookieKeys(options.previousCookieKeys, cookieKey);
   if (!/^(\/[A-Za-z0-9._~-]+)*\/?$/.test(basePath)) {
     throw new TypeError('createBankIdBackend: basePath must be a plain absolute path such as "/api/bankid"');
   }
@@ -555,7 +625,11 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
     };
   }
   const store = options.store ?? createMemoryStore({ now });
+  // The current key first: it alone seals and makes nonces; the previous ones are only read.
   const { sealKey, nonceKey } = deriveKeys(cookieKey);
+  const previousKeys = previousCookieKeys.map((key) => deriveKeys(key));
+  const sealKeys = [sealKey, ...previousKeys.map((key) => key.sealKey)];
+  const nonceKeys = [nonceKey, ...previousKeys.map((key) => key.nonceKey)];
   const base = basePath.replace(/\/$/, '');
   const routes = new Map<string, Operation | 'collect' | 'cancel'>(
     (['auth', 'sign', 'collect', 'cancel'] as const).map((op) => [`${base}/${op}`, op]),
@@ -631,14 +705,25 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
   const expiredCookie = (caller: Caller, name: string): string =>
     setCookieLine(name, '', { sameSite: 'Strict', maxAge: 0, secure: caller.https });
 
+  /** The bytes sealed in `value` under the current key, else under a previous one; null if none opens it. */
+  function unsealAny(name: string, value: string): Buffer | null {
+    for (const key of sealKeys) {
+      const plain = unseal(key, name, value);
+      if (plain !== null) return plain;
+    }
+    return null;
+  }
+
   /**
    * The order sealed under `name` in one of `values`, if it is ours, intact, young, really this
-   * order's cookie, and started in one of `sessions`.
+   * order's cookie, and started in one of `sessions`. One sealed under a previous key is good too;
+   * it moves to the current key when its cookie is next written anyway (carryOverOrders), never
+   * by an extra Set-Cookie on a collect.
    */
   function openOrder(caller: Caller, name: string, values: readonly string[]): OrderState | null {
     const t = now();
     for (const value of values) {
-      const plain = unseal(sealKey, name, value);
+      const plain = unsealAny(name, value);
       const state = plain === null ? null : decodeState(plain);
       if (!state || caller.names.order(state.orderRef) !== name) continue;
       if (!(t - state.startedAt < ORDER_TTL_MS)) continue; // do not trust Max-Age alone
@@ -994,6 +1079,13 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
     return response;
   }
 
+  /** Whether `nonce` is the return nonce of `sid` under any of the keys: each compared, in constant time. */
+  function isReturnNonce(nonce: string, sid: string): boolean {
+    let match = false;
+    for (const key of nonceKeys) match = sameText(nonce, returnNonce(key, sid)) || match;
+    return match;
+  }
+
   function verifyReturn(request: Request | IncomingMessage): boolean {
     let url: URL;
     let headers: Headers;
@@ -1019,7 +1111,7 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
     // The same cookie name as the endpoints use: on HTTPS only the __Host- one, which nobody can plant.
     const { session } = cookieNames(schemeOf(url, forwardedOf(headers, connection)) === 'https');
     const sessions = readCookies(headers.get('cookie'), (name) => name === session).get(session) ?? [];
-    return sessions.some((sid) => SESSION_ID.test(sid) && sameText(nonce, returnNonce(nonceKey, sid)));
+    return sessions.some((sid) => SESSION_ID.test(sid) && isReturnNonce(nonce, sid));
   }
 
   return {

@@ -4,6 +4,7 @@
 export {
   createBankIdBackend,
   cookieKeyFromEnv,
+  previousCookieKeysFromEnv,
   DEFAULT_RATE_LIMITS,
   RETURN_NONCE_PARAM,
   type BankIdBackend,

@@ -6,11 +6,12 @@
 //   BANKID_PASSPHRASE  its passphrase
 //   BANKID_CA          path to the PEM of BankID's server CA: the only CA trusted for BankID
 //   BANKID_COOKIE_KEY  32 random bytes in base64, the same on every instance
+//   BANKID_PREVIOUS_COOKIE_KEYS  while you change the key: the old one (comma-separated), still read
 //   PUBLIC_ORIGIN      the origin your users see, e.g. https://shop.example (required in production)
 //   PORT, HOST         where to listen (default 3000 and 127.0.0.1; PORT=0 picks a free port)
 
 import { readFileSync } from 'node:fs';
-import { cookieKeyFromEnv, createBankIdBackend, createRpClient } from 'bankid-login/server';
+import { cookieKeyFromEnv, createBankIdBackend, createRpClient, previousCookieKeysFromEnv } from 'bankid-login/server';
 
 const env = process.env;
 
@@ -34,6 +35,7 @@ export const rp = createRpClient({
 export const backend = createBankIdBackend({
   rp,
   cookieKey: cookieKeyFromEnv(),
+  previousCookieKeys: previousCookieKeysFromEnv(),
   ...(env['PUBLIC_ORIGIN'] ? { publicOrigin: env['PUBLIC_ORIGIN'] } : {}),
   userVisibleData: 'Logga in på Exempelbutiken',
   // Called once per completed login. Log the user in here: completion.completionData.user says who
