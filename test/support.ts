@@ -68,9 +68,10 @@ export class FakeBackend {
   stub!: sinon.SinonStub;
   private readonly gates: Record<Endpoint, Promise<void>[]> = { auth: [], sign: [], collect: [], cancel: [] };
 
-  install(): this {
+  /** Answers the fetches of `target` (a frame's window for the bundle's tests). */
+  install(target: Window & typeof globalThis = window): this {
     const fakeFetch = (input: RequestInfo | URL, init?: RequestInit) => this.answer(String(input), init ?? {});
-    this.stub = sinon.stub(window, 'fetch').callsFake(fakeFetch as typeof fetch);
+    this.stub = sinon.stub(target, 'fetch').callsFake(fakeFetch as typeof fetch);
     return this;
   }
 
@@ -145,8 +146,9 @@ export function textOf(element: Element): string {
 
 /** The buttons a user can see and reach (one kept out of sight to hold its room does not count). */
 export function shownButtons(element: Element): HTMLButtonElement[] {
+  const style = (b: Element) => (b.ownerDocument.defaultView ?? window).getComputedStyle(b); // frames too
   return [...(element.shadowRoot?.querySelectorAll('button') ?? [])].filter(
-    (b) => getComputedStyle(b).visibility !== 'hidden' && getComputedStyle(b).display !== 'none',
+    (b) => style(b).visibility !== 'hidden' && style(b).display !== 'none',
   );
 }
 
