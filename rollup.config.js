@@ -17,9 +17,12 @@ function privateNames() {
   const code = files.filter((f) => f.endsWith('.js')).map((f) => readFileSync(`lib/${f}`, 'utf8'));
   const names = (pattern) => new Set(declarations.flatMap((d) => [...d.matchAll(pattern)].map((m) => m[1])));
   const declared = names(/^\s+private (?:readonly )?([A-Za-z_$][\w$]*)/gm);
-  const open = names(/^\s+(?:protected |static |readonly )*([A-Za-z_$][\w$]*)\??[:(]/gm);
+  const open = names(/^\s+(?:protected |static |readonly |get |set )*([A-Za-z_$][\w$]*)\??[:(]/gm);
   const spelled = new Set(code.flatMap((c) => [...c.matchAll(/(["'`])([A-Za-z_$][\w$]*)\1/g)].map((m) => m[2])));
-  return [...declared].filter((name) => !open.has(name) && !spelled.has(name)).sort();
+  // Names the platform uses itself (map.get, event.target, url.host) stay, whatever terser knows.
+  const builtin = [Map, Set, Promise, Array, Object, URL, Headers, EventTarget, Event, AbortController, Response];
+  const platformName = (name) => builtin.some((type) => name in type.prototype || name in type);
+  return [...declared].filter((name) => !open.has(name) && !spelled.has(name) && !platformName(name)).sort();
 }
 
 const mangled = privateNames();
