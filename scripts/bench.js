@@ -427,7 +427,7 @@ async function benchPage() {
       `down ${fmt(Math.round(down))} B/s ${hold('response bytes/s', Math.round(down), PAGE_BUDGETS.responseBytes, 'B/s', GOALS.responseBytes)}` +
         `  up ${fmt(Math.round(up))} B/s ${hold('request bytes/s', Math.round(up), PAGE_BUDGETS.requestBytes, 'B/s', GOALS.requestBytes)}`,
     );
-    // The whole page's main thread over the window (the demo page itself is idle), per frame.
+    // The main thread of the page (it holds only the element) over the window, per frame.
     const perFrame = (name) => ((after[name] - before[name]) * 1000) / Math.max(updates.length, 1);
     const work = perFrame('script') + perFrame('style') + perFrame('layout');
     row(
