@@ -170,7 +170,10 @@ const fullUrl = (req: IncomingMessage): string =>
 /** The node request as a Fetch `Request`, with its body read (at most `maxBodyBytes`). */
 export async function requestFromNode(req: IncomingMessage, maxBodyBytes: number): Promise<Request> {
   const scheme = (req.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http';
-  const host = /^[A-Za-z0-9.:[\]-]{1,255}$/.test(req.headers.host ?? '') ? req.headers.host : 'localhost.invalid';
+  // HTTP/2 names the host in its :authority pseudo-header, and a client need not send Host too.
+  const claimed = req.headers.host ?? req.headers[':authority'];
+  const host =
+    typeof claimed === 'string' && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(claimed) ? claimed : 'localhost.invalid';
   const target = fullUrl(req);
   let url: URL;
   try {
@@ -221,14 +224,18 @@ async function nodeBody(req: IncomingMessage, limit: number): Promise<Uint8Array
   });
 }
 
+const HTTP1_ONLY = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
 /** Writes a Fetch `Response` on a node response, keeping Set-Cookie lines set before it. */
 export async function writeNodeResponse(res: ServerResponse, answer: Response): Promise<void> {
   if (res.headersSent || res.destroyed) return;
   const body = Buffer.from(await answer.arrayBuffer());
   const earlier = res.getHeader('set-cookie');
   const cookies = [...(earlier === undefined ? [] : [earlier].flat().map(String)), ...answer.headers.getSetCookie()];
+  // HTTP/2 forbids connection-specific headers (node:http2 throws on them); it closes streams itself.
+  const http2 = res.req?.httpVersionMajor === 2;
   answer.headers.forEach((value, name) => {
-    if (name !== 'set-cookie') res.setHeader(name, value);
+    if (name !== 'set-cookie' && !(http2 && HTTP1_ONLY.has(name))) res.setHeader(name, value);
   });
   if (cookies.length > 0) res.setHeader('Set-Cookie', cookies);
   res.setHeader('Content-Length', body.length);

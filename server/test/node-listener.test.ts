@@ -10,11 +10,12 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { connect as http2Connect, createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createBankIdBackend } from '../index.js';
 import { API, KEY, completionData, fakeBankId } from './support.js';
 
-const servers: Server[] = [];
+const servers: Array<Server | Http2Server> = [];
 after(() => Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve)))));
 
 async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<number> {
@@ -137,5 +138,41 @@ describe('nodeListener', () => {
     assert.equal(streamed.status, 413);
     assert.equal(streamed.headers['connection'], 'close');
     assert.equal(JSON.parse(streamed.text).errorCode, 'invalidParameters');
+  });
+
+  test('on node:http2 (as Fastify with http2: true, or a TLS front): the authority counts as Host, no HTTP/1 headers go out', async () => {
+    const server = createHttp2Server(backend.nodeListener as unknown as Parameters<typeof createHttp2Server>[1]);
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const session = http2Connect(`http://127.0.0.1:${port}`);
+    const h2 = (path: string, body: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; headers: Record<string, unknown>; text: string }>((resolve, reject) => {
+        const stream = session.request({ ':method': 'POST', ':path': path, ...json, ...headers });
+        let answer: Record<string, unknown> = {};
+        const chunks: Buffer[] = [];
+        stream.on('response', (h) => (answer = h));
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () =>
+          resolve({ status: Number(answer[':status']), headers: answer, text: Buffer.concat(chunks).toString() }),
+        );
+        stream.on('error', reject);
+        stream.end(body);
+      });
+    try {
+      const start = await h2(`${API}/auth`, '{"flow":"other-device"}', { origin: `http://127.0.0.1:${port}` });
+      assert.equal(start.status, 200, start.text);
+      const { orderRef, qr } = JSON.parse(start.text) as { orderRef: string; qr: string };
+      assert.match(qr, /^bankid\./);
+      const cookie = ([start.headers['set-cookie']].flat() as string[]).map((line) => line.split(';')[0]).join('; ');
+      const pending = await h2(`${API}/collect`, JSON.stringify({ orderRef }), { cookie });
+      assert.equal(pending.status, 200, pending.text);
+      assert.equal(JSON.parse(pending.text).status, 'pending');
+      const tooLarge = await h2(`${API}/auth`, 'x'.repeat(5000));
+      assert.equal(tooLarge.status, 413);
+      assert.equal(tooLarge.headers['connection'], undefined);
+    } finally {
+      session.close();
+    }
   });
 });
