@@ -14,6 +14,9 @@ const launchers = {
         // root on CI: Chromium refuses to start without --no-sandbox
         args: ['--no-sandbox', '--disable-setuid-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
       },
+      // A context per page: test files running side by side (more than 2 cores) must not share
+      // localStorage, its storage events or cookies (the element shares its order across tabs).
+      createPage: async ({ browser }) => (await browser.createBrowserContext()).newPage(),
     }),
   // puppeteer-core over WebDriver BiDi, no driver binary. Passing it as the "custom puppeteer"
   // makes WTR keep `browser: 'firefox'` and label the browser Firefox, not Chrome.
