@@ -170,8 +170,16 @@ const fullUrl = (req: IncomingMessage): string =>
 /** The node request as a Fetch `Request`, with its body read (at most `maxBodyBytes`). */
 export async function requestFromNode(req: IncomingMessage, maxBodyBytes: number): Promise<Request> {
   const scheme = (req.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http';
-  // HTTP/2 names the host in its :authority pseudo-header, and a client need not send Host too.
-  const claimed = req.headers.host ?? req.headers[':authority'];
+  // HTTP/2 names the host in its :authority pseudo-header; a Host beside it must say the same
+  // (RFC 9113 §8.3.1), so no header can stand for another host than the one the stream was for.
+  let claimed = req.headers.host;
+  if (req.httpVersionMajor === 2) {
+    const authority = req.headers[':authority'];
+    if (typeof authority === 'string' && claimed !== undefined && claimed !== authority) {
+      throw invalidParameters('Host and :authority name different hosts.');
+    }
+    claimed = typeof authority === 'string' ? authority : claimed;
+  }
   const host =
     typeof claimed === 'string' && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(claimed) ? claimed : 'localhost.invalid';
   const target = fullUrl(req);
