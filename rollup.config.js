@@ -16,8 +16,10 @@ function privateNames() {
   const declarations = files.filter((f) => f.endsWith('.d.ts')).map((f) => readFileSync(`lib/${f}`, 'utf8'));
   const code = files.filter((f) => f.endsWith('.js')).map((f) => readFileSync(`lib/${f}`, 'utf8'));
   const names = (pattern) => new Set(declarations.flatMap((d) => [...d.matchAll(pattern)].map((m) => m[1])));
-  const declared = names(/^\s+private (?:readonly )?([A-Za-z_$][\w$]*)/gm);
-  const open = names(/^\s+(?:protected |static |readonly |get |set )*([A-Za-z_$][\w$]*)\??[:(]/gm);
+  const declared = names(/^\s+private (?:static |readonly |get |set )*([A-Za-z_$][\w$]*)/gm);
+  const open = names(
+    /^\s+(?:public |protected |static |readonly |override |abstract |accessor |declare |async |get |set )*([A-Za-z_$][\w$]*)\??\s*[:(<]/gm,
+  );
   const spelled = new Set(code.flatMap((c) => [...c.matchAll(/(["'`])([A-Za-z_$][\w$]*)\1/g)].map((m) => m[2])));
   // Names the platform uses itself (map.get, event.target, url.host) stay, whatever terser knows.
   const builtin = [Map, Set, Promise, Array, Object, URL, Headers, EventTarget, Event, AbortController, Response];
@@ -26,6 +28,41 @@ function privateNames() {
 }
 
 const mangled = privateNames();
+
+/**
+ * Fails the build when a name about to be shortened is used other than as `this.name` or a class
+ * member: on another object (JSON, storage, an event detail, a library's) or as an object key, the
+ * short name would not be what the other side reads.
+ */
+const shortNamesStayInside = {
+  name: 'short-names-stay-inside',
+  renderChunk(code) {
+    const names = new Set(mangled);
+    const misuses = [];
+    const visit = (node, parent) => {
+      if (!node || typeof node.type !== 'string') return;
+      const named = (key) => key && !key.computed && (key.name ?? key.value);
+      if (
+        node.type === 'MemberExpression' &&
+        names.has(named(node.property) || (node.computed && node.property.value))
+      ) {
+        if (node.object.type !== 'ThisExpression') misuses.push(node);
+      } else if (node.type === 'Property' && !node.computed && names.has(node.key.name ?? node.key.value)) {
+        misuses.push(node);
+      }
+      for (const value of Object.values(node)) {
+        if (Array.isArray(value)) value.forEach((child) => visit(child, node));
+        else if (value && typeof value === 'object' && value !== parent) visit(value, node);
+      }
+    };
+    visit(this.parse(code), null);
+    if (misuses.length > 0) {
+      const where = misuses.map((n) => `${code.slice(n.start, n.end).slice(0, 60)} (at ${n.start})`);
+      this.error(`names shortened in the bundle are used from outside their class:\n  ${where.join('\n  ')}`);
+    }
+    return null;
+  },
+};
 export const terserOptions = {
   ecma: 2021,
   module: true,
@@ -69,6 +106,9 @@ export const minifyTemplates = {
         const tag = node.tag.name;
         for (const quasi of node.quasi.quasis) {
           const raw = code.slice(quasi.start, quasi.end);
+          if (tag === 'css' && /["'`]|url\(/.test(raw.replace(/\/\*[\s\S]*?\*\//g, ''))) {
+            this.error(`${id}: css with a string or url() — teach minifyTemplates to leave those alone first`);
+          }
           const small =
             tag === 'css'
               ? raw
@@ -102,6 +142,7 @@ export default {
     chainedSourceMaps,
     minifyTemplates,
     nodeResolve({ browser: true, exportConditions: ['production'] }),
+    shortNamesStayInside,
     terser(terserOptions),
   ],
 };
