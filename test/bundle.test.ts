@@ -13,6 +13,7 @@ import {
   buttonNamed,
   buttonNames,
   computer,
+  iphoneSafari,
   orderRefOf,
   textOf,
   tokenOf,
@@ -58,11 +59,12 @@ function record(el: Element): Page['events'] {
 async function page(lang: 'sv' | 'en', attributes: Record<string, string> = {}, platform = computer): Promise<Page> {
   const frame = document.createElement('iframe');
   frame.style.cssText = 'width:800px;height:900px;border:0';
-  frame.srcdoc = `<!doctype html><html lang="${lang}"><script type="module" src="/dist/bankid-login.bundle.js"></script></html>`;
+  frame.src = '/test/bundle-frame.html'; // a real URL: the page to return to must be on this origin
   frames.push(frame);
   document.body.append(frame);
   await new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
   const win = frame.contentWindow as FrameWindow;
+  win.document.documentElement.lang = lang;
   await win.customElements.whenDefined('bankid-login');
   return mount(win, attributes, platform);
 }
@@ -121,6 +123,18 @@ describe('the script-tag bundle as shipped', () => {
       orderRef: orderRefOf(1),
       flow: 'other-device',
     });
+    expect(p.events.find((e) => e.type === 'cancel')!.detail).to.deep.equal({
+      orderRef: orderRefOf(1),
+      source: 'page',
+    });
+    expect(p.events.find((e) => e.type === 'status')!.detail).to.deep.equal({
+      status: 'pending',
+      hintCode: null,
+      message: 'RFA1',
+    });
+    const init = p.backend.calls('collect')[0]!.init;
+    expect([init.method, init.credentials]).to.deep.equal(['POST', 'same-origin']);
+    expect(new Headers(init.headers).get('content-type')).to.equal('application/json');
     const collects = p.backend.calls('collect').length;
     await settle(p, 5000);
     expect(p.backend.calls('collect'), 'nothing polled after cancel').to.have.length(collects);
@@ -176,7 +190,11 @@ describe('the script-tag bundle as shipped', () => {
     p.backend.reply('collect', { json: { orderRef: orderRefOf(1), status: 'failed', hintCode: 'certificateErr' } });
     await settle(p, 1000);
     expect(p.el.state).to.equal('failed');
-    expect(p.events.find((e) => e.type === 'failed')!.detail).to.deep.include({ code: 'certificateErr' });
+    expect(p.events.find((e) => e.type === 'failed')!.detail).to.deep.equal({
+      code: 'certificateErr',
+      message: 'RFA16',
+      retryable: true,
+    });
     expect(textOf(p.el)).to.contain('Ditt BankID är spärrat eller för gammalt.');
     expect(p.el.shadowRoot!.activeElement?.textContent?.trim()).to.equal('Försök igen');
     await press(p, 'Försök igen');
@@ -207,15 +225,34 @@ describe('the script-tag bundle as shipped', () => {
     expect(toggle.getAttribute('aria-expanded')).to.equal('true');
   });
 
+  it('iPhone Safari: the page to return to goes with the start and in the launch URL', async () => {
+    const p = await page('sv', { 'return-url': '/logga-in?steg=2' }, iphoneSafari);
+    await press(p, 'Logga in med BankID');
+    const returnUrl = new URL('/logga-in?steg=2', location.href).href;
+    expect(p.backend.calls('auth').map((r) => r.body)).to.deep.equal([{ flow: 'this-device', returnUrl }]);
+    expect(p.events.find((e) => e.type === 'launch')!.detail).to.deep.equal({
+      url: `https://app.bankid.com/?autostarttoken=${tokenOf(1)}&redirect=${encodeURIComponent(returnUrl)}`,
+      trigger: 'auto',
+    });
+  });
+
   it('a reload resumes the order from where it was (no new start)', async () => {
     const p = await page('sv', { flow: 'other-device' });
     await press(p, 'Logga in med BankID');
     await settle(p, 1000);
+    // What other tabs and the next build read: the stored names must not be shortened.
+    const stored = Object.keys(localStorage).map((key) => JSON.parse(localStorage.getItem(key)!));
+    expect(stored).to.have.length(1);
+    expect(stored[0]).to.include({ orderRef: orderRefOf(1), flow: 'other-device', autoStartToken: null });
+    expect(Object.keys(stored[0]).sort()).to.deep.equal(
+      ['autoStartToken', 'flow', 'orderRef', 'owner', 'qrDeadline', 'startedAt'].sort(),
+    );
     // The page goes away without a cancel, as a reload does (pagehide never cancels).
     const frame = frames[0]!;
     clocks.pop()!.uninstall();
-    frame.srcdoc = frame.srcdoc + ' ';
-    await new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+    const reloaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+    frame.contentWindow!.location.reload();
+    await reloaded;
     const win = frame.contentWindow as FrameWindow;
     await win.customElements.whenDefined('bankid-login');
     const again = await mount(win, { flow: 'other-device' });
