@@ -3,12 +3,14 @@ import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import MagicString from 'magic-string';
+import { parseAst } from 'rollup/parseAst';
 
 /**
  * Our `private` members (tsc lists them in lib/*.d.ts) get short names in the bundle: nothing
  * outside the element reaches them. Left alone: a name that is also public somewhere (an interface
- * field may be JSON, storage or an event detail) or that our code spells as a string (Lit's
- * decorators and `changed.has()` name reactive properties). Terser keeps DOM names by itself.
+ * field may be JSON, storage or an event detail) or that our code spells as a string or an object
+ * key (Lit's `static properties` and `changed.has()` name reactive properties). Terser keeps DOM
+ * names by itself.
  */
 function privateNames() {
   if (!existsSync('lib')) return [];
@@ -20,7 +22,19 @@ function privateNames() {
   const open = names(
     /^\s+(?:public |protected |static |readonly |override |abstract |accessor |declare |async |get |set )*([A-Za-z_$][\w$]*)\??\s*[:(<]/gm,
   );
-  const spelled = new Set(code.flatMap((c) => [...c.matchAll(/(["'`])([A-Za-z_$][\w$]*)\1/g)].map((m) => m[2])));
+  // Strings and object keys (Lit's `static properties`): another object may read them.
+  const spelled = new Set();
+  const visit = (node) => {
+    if (!node || typeof node.type !== 'string') return;
+    if (node.type === 'Literal' && typeof node.value === 'string') spelled.add(node.value);
+    if (node.type === 'TemplateElement') spelled.add(node.value.cooked);
+    if (node.type === 'Property' && !node.computed) spelled.add(node.key.name ?? node.key.value);
+    for (const value of Object.values(node)) {
+      if (Array.isArray(value)) value.forEach(visit);
+      else if (value && typeof value === 'object') visit(value);
+    }
+  };
+  for (const c of code) visit(parseAst(c));
   // Names the platform uses itself (map.get, event.target, url.host) stay, whatever terser knows.
   const builtin = [Map, Set, Promise, Array, Object, URL, Headers, EventTarget, Event, AbortController, Response];
   const platformName = (name) => builtin.some((type) => name in type.prototype || name in type);

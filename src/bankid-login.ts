@@ -1,6 +1,13 @@
-import { html, LitElement, nothing, svg, type PropertyValues, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
-import { localized } from '@lit/localize';
+import {
+  html,
+  LitElement,
+  nothing,
+  svg,
+  type PropertyDeclarations,
+  type PropertyValues,
+  type TemplateResult,
+} from 'lit';
+import { updateWhenLocaleChanges } from '@lit/localize';
 import type { Flow } from './events.js';
 import { isLive, type OrderState, type Snapshot } from './flow.js';
 import { applyLocale } from './localization.js';
@@ -60,9 +67,29 @@ export type FlowChoice = 'auto' | Flow;
  * @cssprop --bankid-login-radius - Corner radius of the card (default 12px).
  * @cssprop --bankid-login-focus - Focus ring colour (default #1a73e8).
  */
-@localized()
 export class BankIdLogin extends LitElement {
   static override styles = styles;
+
+  // Here rather than in decorators: the bundle then carries neither Lit's decorators nor tsc's
+  // helper (about 480 B gzip). Each property's documentation stays on its field below.
+  static override properties: PropertyDeclarations = {
+    api: {},
+    flow: {},
+    operation: {},
+    lang: {},
+    launchButtonDelay: { type: Number, attribute: 'launch-button-delay' },
+    startOnConnect: {
+      attribute: 'start-on-connect',
+      converter: { fromAttribute: (value: string | null) => value !== null && value !== 'false' },
+    },
+    returnUrl: { attribute: 'return-url' },
+    messages: { converter: { fromAttribute: parseMessages } },
+    headers: { attribute: false },
+    platform: { attribute: false },
+    // Internal state (attribute: false too, so the manifest does not list it).
+    helpOpen: { state: true, attribute: false },
+    qrLarge: { state: true, attribute: false },
+  };
 
   /** Registers the element; a second call (or another copy of the bundle) is harmless. */
   static define(tag = 'bankid-login', registry: CustomElementRegistry = customElements): void {
@@ -73,45 +100,41 @@ export class BankIdLogin extends LitElement {
   }
 
   /** Base URL of the host backend's endpoints (`{api}/auth`, `/sign`, `/collect`, `/cancel`). Required. */
-  @property() api = '';
+  api = '';
 
   /** The flow an order starts in: `auto` (phones and tablets open the app, computers show the QR code), `this-device` or `other-device`. */
-  @property() flow: FlowChoice = 'auto';
+  flow: FlowChoice = 'auto';
 
   /** `auth` (log in) or `sign`. */
-  @property() operation: Operation = 'auth';
+  operation: Operation = 'auth';
 
   /** `sv` or `en` (region suffixes accepted); otherwise the nearest `[lang]`, else Swedish. */
-  @property() override lang = '';
+  override lang = '';
 
   /** Milliseconds after the automatic try before the open-the-app button shows. */
-  @property({ type: Number, attribute: 'launch-button-delay' }) launchButtonDelay = 5000;
+  launchButtonDelay = 5000;
 
   /** Begin as soon as the element is connected, instead of showing the begin button. */
-  @property({
-    attribute: 'start-on-connect',
-    converter: { fromAttribute: (value) => value !== null && value !== 'false' },
-  })
   startOnConnect = false;
 
   /** Where the BankID app returns on iOS; must be on this origin. Defaults to the page's URL. */
-  @property({ attribute: 'return-url' }) returnUrl = '';
+  returnUrl = '';
 
   /**
    * The page's own wording for texts of this element, by id: `{ "label-begin": "Logga in på Mina
    * sidor" }`. Plain text, in the page's language; as an attribute, JSON. Texts with a link and the
    * help cannot be reworded. The ids are the type `RewordableText`.
    */
-  @property({ converter: { fromAttribute: parseMessages } }) messages: TextOverrides = {};
+  messages: TextOverrides = {};
 
   /** Extra request headers for the backend, e.g. a CSRF token. */
-  @property({ attribute: false }) headers: Record<string, string> = {};
+  headers: Record<string, string> = {};
 
   /** The device and browser, detected from the user agent. Replaceable, mainly for tests. */
-  @property({ attribute: false }) platform: Platform = currentPlatform();
+  platform: Platform = currentPlatform();
 
-  @state() private helpOpen = false;
-  @state() private qrLarge = false;
+  private helpOpen = false;
+  private qrLarge = false;
 
   private readonly order = new OrderController(this, () => ({
     api: this.api,
@@ -136,6 +159,11 @@ export class BankIdLogin extends LitElement {
   private orderOperation: Operation = 'auth';
   private qrCache: { payload: string; symbol: QrSymbol } | null = null;
   private warnedReturnUrl = '';
+
+  constructor() {
+    super();
+    updateWhenLocaleChanges(this); // renders again when the language changes
+  }
 
   /** Where the order is: `idle`, `starting`, `waiting`, `signing`, `complete`, `failed` or `cancelled`. */
   get state(): OrderState {
