@@ -5,6 +5,16 @@ import terser from '@rollup/plugin-terser';
 import MagicString from 'magic-string';
 import { parseAst } from 'rollup/parseAst';
 
+/** Calls `visit` on every node of an ESTree syntax tree. */
+function eachNode(node, visit) {
+  if (!node || typeof node.type !== 'string') return;
+  visit(node);
+  for (const value of Object.values(node)) {
+    if (Array.isArray(value)) value.forEach((child) => eachNode(child, visit));
+    else if (value && typeof value === 'object') eachNode(value, visit);
+  }
+}
+
 /**
  * Our `private` members (tsc lists them in lib/*.d.ts) get short names in the bundle: nothing
  * outside the element reaches them. Left alone: a name that is also public somewhere (an interface
@@ -24,17 +34,13 @@ function privateNames() {
   );
   // Strings and object keys (Lit's `static properties`): another object may read them.
   const spelled = new Set();
-  const visit = (node) => {
-    if (!node || typeof node.type !== 'string') return;
-    if (node.type === 'Literal' && typeof node.value === 'string') spelled.add(node.value);
-    if (node.type === 'TemplateElement') spelled.add(node.value.cooked);
-    if (node.type === 'Property' && !node.computed) spelled.add(node.key.name ?? node.key.value);
-    for (const value of Object.values(node)) {
-      if (Array.isArray(value)) value.forEach(visit);
-      else if (value && typeof value === 'object') visit(value);
-    }
-  };
-  for (const c of code) visit(parseAst(c));
+  for (const c of code) {
+    eachNode(parseAst(c), (node) => {
+      if (node.type === 'Literal' && typeof node.value === 'string') spelled.add(node.value);
+      if (node.type === 'TemplateElement') spelled.add(node.value.cooked);
+      if (node.type === 'Property' && !node.computed) spelled.add(node.key.name ?? node.key.value);
+    });
+  }
   // Names the platform uses itself (map.get, event.target, url.host) stay, whatever terser knows.
   const builtin = [Map, Set, Promise, Array, Object, URL, Headers, EventTarget, Event, AbortController, Response];
   const platformName = (name) => builtin.some((type) => name in type.prototype || name in type);
@@ -53,23 +59,14 @@ const shortNamesStayInside = {
   renderChunk(code) {
     const names = new Set(mangled);
     const misuses = [];
-    const visit = (node, parent) => {
-      if (!node || typeof node.type !== 'string') return;
-      const named = (key) => key && !key.computed && (key.name ?? key.value);
-      if (
-        node.type === 'MemberExpression' &&
-        names.has(named(node.property) || (node.computed && node.property.value))
-      ) {
-        if (node.object.type !== 'ThisExpression') misuses.push(node);
+    eachNode(this.parse(code), (node) => {
+      if (node.type === 'MemberExpression') {
+        const name = node.computed ? node.property.value : node.property.name;
+        if (names.has(name) && node.object.type !== 'ThisExpression') misuses.push(node);
       } else if (node.type === 'Property' && !node.computed && names.has(node.key.name ?? node.key.value)) {
         misuses.push(node);
       }
-      for (const value of Object.values(node)) {
-        if (Array.isArray(value)) value.forEach((child) => visit(child, node));
-        else if (value && typeof value === 'object' && value !== parent) visit(value, node);
-      }
-    };
-    visit(this.parse(code), null);
+    });
     if (misuses.length > 0) {
       const where = misuses.map((n) => `${code.slice(n.start, n.end).slice(0, 60)} (at ${n.start})`);
       this.error(`names shortened in the bundle are used from outside their class:\n  ${where.join('\n  ')}`);
@@ -114,8 +111,7 @@ export const minifyTemplates = {
   transform(code, id) {
     if (!id.includes('/lib/') || id.includes('node_modules')) return null;
     const out = new MagicString(code);
-    const visit = (node) => {
-      if (!node || typeof node.type !== 'string') return;
+    eachNode(this.parse(code), (node) => {
       if (node.type === 'TaggedTemplateExpression' && node.tag.type === 'Identifier') {
         const tag = node.tag.name;
         for (const quasi of node.quasi.quasis) {
@@ -138,12 +134,7 @@ export const minifyTemplates = {
           if (small !== raw) out.overwrite(quasi.start, quasi.end, small || ' ');
         }
       }
-      for (const value of Object.values(node)) {
-        if (Array.isArray(value)) value.forEach(visit);
-        else if (value && typeof value === 'object') visit(value);
-      }
-    };
-    visit(this.parse(code));
+    });
     return out.hasChanged() ? { code: out.toString(), map: out.generateMap({ hires: true }) } : null;
   },
 };

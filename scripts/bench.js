@@ -274,6 +274,11 @@ async function benchServer() {
 //   1,000 cycles   mount, start, remove on a blank page with fetch answered in the page: what is
 //                  left after (elements, listeners on window and document, timers, collects sent)
 const PAGE_SECONDS = 20;
+/** The QR window's page: the bundle and one element, nothing else on the main thread or the wire. */
+const BARE_PAGE =
+  '<!doctype html><html lang="sv"><title>bench</title>' +
+  '<script type="module" src="/dist/bankid-login.bundle.js"></script>' +
+  '<bankid-login api="/api/bankid" flow="other-device"></bankid-login>';
 const PAGE_BUDGETS = {
   clickToCode: 120,
   updateMedian: 1.5,
@@ -341,10 +346,7 @@ async function benchPage() {
     await page.route(bare, (route) =>
       route.fulfill({
         contentType: 'text/html',
-        body:
-          '<!doctype html><html lang="sv"><title>bench</title>' +
-          '<script type="module" src="/dist/bankid-login.bundle.js"></script>' +
-          '<bankid-login api="/api/bankid" flow="other-device"></bankid-login>',
+        body: BARE_PAGE,
       }),
     );
     await page.goto(bare);
@@ -471,13 +473,12 @@ async function benchHttp2(browser, { begin, codeShown }) {
   const stack = await createBankIdStack({ env: {}, pickupTimeoutMs: 600_000, certDir, log: () => {} });
   const { serverKey, serverCert } = ensureCertificates(certDir);
   const bundle = readFileSync(new URL('dist/bankid-login.bundle.js', root));
-  const html =
-    '<!doctype html><html lang="sv"><title>bench</title>' +
-    '<script type="module" src="/dist/bankid-login.bundle.js"></script>' +
-    '<bankid-login api="/api/bankid" flow="other-device"></bankid-login>';
   const server = http2.createSecureServer({ key: serverKey, cert: serverCert, allowHTTP1: true }, (req, res) =>
     stack.listener(req, res, () => {
-      const file = { '/bench-page': [html, 'text/html'], '/dist/bankid-login.bundle.js': [bundle, 'text/javascript'] };
+      const file = {
+        '/bench-page': [BARE_PAGE, 'text/html'],
+        '/dist/bankid-login.bundle.js': [bundle, 'text/javascript'],
+      };
       const [body, type] = file[req.url] ?? [null, null];
       res.writeHead(body === null ? 404 : 200, type ? { 'content-type': type } : {});
       res.end(body ?? undefined);

@@ -12,6 +12,7 @@ import {
   androidChrome,
   buttonNamed,
   buttonNames,
+  bundlePage,
   computer,
   iphoneSafari,
   orderRefOf,
@@ -57,15 +58,8 @@ function record(el: Element): Page['events'] {
 
 /** A page with the bundle and one element; the element is created once the fakes are in place. */
 async function page(lang: 'sv' | 'en', attributes: Record<string, string> = {}, platform = computer): Promise<Page> {
-  const frame = document.createElement('iframe');
-  frame.style.cssText = 'width:800px;height:900px;border:0';
-  frame.src = '/test/bundle-frame.html'; // a real URL: the page to return to must be on this origin
+  const { frame, win } = await bundlePage(lang, { style: 'width:800px;height:900px;border:0' });
   frames.push(frame);
-  document.body.append(frame);
-  await new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
-  const win = frame.contentWindow as FrameWindow;
-  win.document.documentElement.lang = lang;
-  await win.customElements.whenDefined('bankid-login');
   return mount(win, attributes, platform);
 }
 

@@ -9,6 +9,7 @@
 import { expect } from '@open-wc/testing';
 import sinon from 'sinon';
 import { connectStack, decodeFreshQr, decodeRenderedQr, phone, qrSvg, simulatorOrder, until } from './stack.js';
+import { bundlePage } from './support.js';
 import '../src/define.js';
 import type { BankIdLogin } from '../src/bankid-login.js';
 import { launcher } from '../src/launcher.js';
@@ -235,16 +236,11 @@ describe('end to end: element → reference backend → BankID simulator', funct
 
     /** A page of the site with the script-tag bundle and the element, as a second tab would load it. */
     async function tab(): Promise<BankIdLogin> {
-      const frame = document.createElement('iframe');
-      frame.srcdoc =
-        '<!doctype html><html lang="sv"><script type="module" src="/dist/bankid-login.bundle.js"></script>' +
-        '<bankid-login api="/api/bankid" flow="other-device"></bankid-login></html>';
+      const { frame, win } = await bundlePage('sv', {
+        body: '<bankid-login api="/api/bankid" flow="other-device"></bankid-login>',
+      });
       frames.push(frame);
-      document.body.append(frame);
-      await new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
-      const win = frame.contentWindow as Window & typeof globalThis;
-      await win.customElements.whenDefined('bankid-login');
-      return frame.contentDocument!.querySelector('bankid-login') as BankIdLogin;
+      return win.document.querySelector('bankid-login') as BankIdLogin;
     }
     const text = (el: BankIdLogin) => (el.shadowRoot?.textContent ?? '').replace(/\s+/g, ' ');
     const button = (el: BankIdLogin, name: string) =>

@@ -13,23 +13,18 @@ import type { BankIdLogin } from '../src/bankid-login.js';
 import { launcher } from '../src/launcher.js';
 import { detectPlatform } from '../src/platform.js';
 import { connectStack, decodeFreshQr, phone, until } from './stack.js';
+import { bundlePage } from './support.js';
 
 const frames: HTMLIFrameElement[] = [];
 
 /** A page of the site with the bundle and the element, in a frame of the given size, pinned in view. */
 async function page(width: number, height: number, lang: 'sv' | 'en'): Promise<{ el: BankIdLogin; win: Window }> {
-  const frame = document.createElement('iframe');
-  frame.style.cssText = `position:fixed;top:0;left:0;width:${width}px;height:${height}px;border:0;z-index:10;background:#fff`;
-  frame.srcdoc =
-    `<!doctype html><html lang="${lang}"><meta name="viewport" content="width=device-width">` +
-    '<script type="module" src="/dist/bankid-login.bundle.js"></script>' +
-    '<h1>Logga in</h1><bankid-login api="/api/bankid" flow="other-device"></bankid-login></html>';
+  const { frame, win } = await bundlePage(lang, {
+    style: `position:fixed;top:0;left:0;width:${width}px;height:${height}px;border:0;z-index:10;background:#fff`,
+    body: '<h1>Logga in</h1><bankid-login api="/api/bankid" flow="other-device"></bankid-login>',
+  });
   frames.push(frame);
-  document.body.append(frame);
-  await new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
-  const win = frame.contentWindow as Window & typeof globalThis;
-  await win.customElements.whenDefined('bankid-login');
-  const el = frame.contentDocument!.querySelector('bankid-login') as BankIdLogin;
+  const el = win.document.querySelector('bankid-login') as BankIdLogin;
   await el.updateComplete;
   return { el, win };
 }

@@ -195,3 +195,24 @@ export async function removeFakes(clock: sinon.SinonFakeTimers): Promise<void> {
   sinon.restore();
   localStorage.clear();
 }
+
+/**
+ * A page of the site with the script-tag bundle as it ships (test/bundle-frame.html, a real URL on
+ * this origin) in a frame styled `style`, once the bundle has defined the element; `body` (markup)
+ * then goes into its body. The caller removes the frame.
+ */
+export async function bundlePage(
+  lang: string,
+  { body = '', style = '' }: { body?: string; style?: string } = {},
+): Promise<{ frame: HTMLIFrameElement; win: Window & typeof globalThis }> {
+  const frame = document.createElement('iframe');
+  frame.style.cssText = style;
+  frame.src = '/test/bundle-frame.html';
+  document.body.append(frame);
+  await new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+  const win = frame.contentWindow as Window & typeof globalThis;
+  win.document.documentElement.lang = lang;
+  await win.customElements.whenDefined('bankid-login');
+  win.document.body.insertAdjacentHTML('beforeend', body);
+  return { frame, win };
+}
