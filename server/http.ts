@@ -117,6 +117,8 @@ export type NodeListener = (req: IncomingMessage, res: ServerResponse, next?: (e
 export interface NodeListenerOptions {
   /** Bodies larger than this are refused with 413 before the handler runs. */
   maxBodyBytes: number;
+  /** A body still arriving after this long gets 408, whatever the server's own timeouts (default 10 s). */
+  bodyDeadlineMs?: number;
   /** Paths the handler may answer; others go to `next()` (or 404) without reading the body. */
   handles?: (pathname: string) => boolean;
 }
@@ -133,7 +135,7 @@ export function toNodeListener(handle: FetchHandler, options: NodeListenerOption
 
 async function serveNode(
   handle: FetchHandler,
-  { maxBodyBytes, handles }: NodeListenerOptions,
+  { maxBodyBytes, bodyDeadlineMs, handles }: NodeListenerOptions,
   req: IncomingMessage,
   res: ServerResponse,
   next: ((error?: unknown) => void) | undefined,
@@ -146,7 +148,7 @@ async function serveNode(
   if (pathname === null || (handles && !handles(pathname))) return notMine();
   let answer: Response | null;
   try {
-    const request = await requestFromNode(req, maxBodyBytes);
+    const request = await requestFromNode(req, maxBodyBytes, bodyDeadlineMs);
     const clientAddress = req.socket.remoteAddress;
     answer = await handle(request, { ...(clientAddress ? { clientAddress } : {}), node: { req, res } });
   } catch (error) {
@@ -167,8 +169,21 @@ async function serveNode(
 const fullUrl = (req: IncomingMessage): string =>
   (req as IncomingMessage & { originalUrl?: unknown }).originalUrl?.toString() ?? req.url ?? '/';
 
-/** The node request as a Fetch `Request`, with its body read (at most `maxBodyBytes`). */
-export async function requestFromNode(req: IncomingMessage, maxBodyBytes: number): Promise<Request> {
+/** Methods the Fetch API refuses to carry; no handler here answers them. */
+const UNSUPPORTED_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
+/** A slow client may not hold a socket longer than this to send a body of a few KB. */
+const BODY_DEADLINE_MS = 10_000;
+
+/**
+ * The node request as a Fetch `Request`, with its body read (at most `maxBodyBytes`, within
+ * `bodyDeadlineMs`).
+ */
+export async function requestFromNode(
+  req: IncomingMessage,
+  maxBodyBytes: number,
+  bodyDeadlineMs = BODY_DEADLINE_MS,
+): Promise<Request> {
   const scheme = (req.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http';
   // HTTP/2 names the host in its :authority pseudo-header; a Host beside it must say the same
   // (RFC 9113 §8.3.1), so no header can stand for another host than the one the stream was for.
@@ -189,21 +204,28 @@ export async function requestFromNode(req: IncomingMessage, maxBodyBytes: number
   } catch {
     throw invalidParameters('The request URL is not valid.');
   }
+  // An absolute-form target (`POST https://… HTTP/1.1`) may name its host, not the connection's scheme:
+  // plain HTTP must not pass for HTTPS (the trusted origin and the cookies' Secure flag hang on it).
+  if (url.protocol !== `${scheme}:`)
+    throw invalidParameters('The request URL names another scheme than the connection.');
   const headers = new Headers();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] as string;
     if (!name.startsWith(':')) headers.append(name, req.rawHeaders[i + 1] as string);
   }
   const method = req.method ?? 'GET';
-  const body = method === 'GET' || method === 'HEAD' ? null : await nodeBody(req, maxBodyBytes);
+  if (UNSUPPORTED_METHODS.has(method.toUpperCase())) {
+    throw new HttpError(501, 'notImplemented', 'This request method is not supported.');
+  }
+  const body = method === 'GET' || method === 'HEAD' ? null : await nodeBody(req, maxBodyBytes, bodyDeadlineMs);
   return new Request(url, { method, headers, body });
 }
 
 /**
- * The request body, at most `limit` bytes. If a body parser (Express's `express.json()`) already
- * read the stream, its `req.body` is used instead.
+ * The request body, at most `limit` bytes, in full within `deadlineMs` (else 408). If a body parser
+ * (Express's `express.json()`) already read the stream, its `req.body` is used instead.
  */
-async function nodeBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+async function nodeBody(req: IncomingMessage, limit: number, deadlineMs: number): Promise<Uint8Array> {
   const parsed = (req as IncomingMessage & { body?: unknown }).body;
   if (req.readableEnded && parsed !== undefined) {
     const bytes = typeof parsed === 'string' || parsed instanceof Uint8Array ? parsed : JSON.stringify(parsed);
@@ -218,9 +240,13 @@ async function nodeBody(req: IncomingMessage, limit: number): Promise<Uint8Array
     const chunks: Buffer[] = [];
     let size = 0;
     const stop = (settle: () => void): void => {
+      clearTimeout(deadline);
       req.off('data', onData).off('end', onEnd).off('error', onGone).off('close', onGone);
       settle();
     };
+    const tooSlow = (): HttpError =>
+      new HttpError(408, 'requestTimeout', 'The request body did not arrive in time.', { Connection: 'close' });
+    const deadline = setTimeout(() => stop(() => reject(tooSlow())), deadlineMs);
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limit) stop(() => reject(tooLarge()));

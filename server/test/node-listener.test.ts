@@ -11,8 +11,9 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { connect as http2Connect, createServer as createHttp2Server, type Http2Server } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 import { createBankIdBackend } from '../index.js';
+import { jsonResponse, toNodeListener } from '../http.js';
 import { API, KEY, completionData, fakeBankId } from './support.js';
 
 const servers: Array<Server | Http2Server> = [];
@@ -138,6 +139,63 @@ describe('nodeListener', () => {
     assert.equal(streamed.status, 413);
     assert.equal(streamed.headers['connection'], 'close');
     assert.equal(JSON.parse(streamed.text).errorCode, 'invalidParameters');
+  });
+
+  test('a body that trickles in gets 408 with Connection: close at the deadline, and the handler never runs', async () => {
+    let handled = 0;
+    const listener = toNodeListener(
+      async () => {
+        handled += 1;
+        return jsonResponse(200, {});
+      },
+      { maxBodyBytes: 4096, bodyDeadlineMs: 300 },
+    );
+    const port = await listen(listener);
+    const socket = netConnect(port, '127.0.0.1');
+    const answer = new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('close', () => resolve(text));
+    });
+    // Ten of the hundred bytes it declares, then nothing: a slow-body client holding the socket.
+    socket.write(`POST ${API}/auth HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n`);
+    socket.write('Content-Length: 100\r\n\r\n{"flow":"o');
+    const text = await answer;
+    assert.match(text, /^HTTP\/1\.1 408 /);
+    assert.match(text, /\r\nConnection: close\r\n/i);
+    assert.equal(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).errorCode, 'requestTimeout');
+    assert.equal(handled, 0);
+  });
+
+  test('TRACE (a method the Fetch API refuses) gets 501, not a 500 with a stack trace in the log', async () => {
+    const port = await listen(backend.nodeListener);
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => errors.push(args);
+    try {
+      const answer = await send(port, `${API}/auth`, { method: 'TRACE' });
+      assert.equal(answer.status, 501);
+      assert.equal(JSON.parse(answer.text).errorCode, 'notImplemented');
+    } finally {
+      console.error = original;
+    }
+    assert.deepEqual(errors, []);
+  });
+
+  test('an absolute-form target may not turn a plain HTTP request into an HTTPS one (no Secure cookies, no https origin)', async () => {
+    const port = await listen(backend.nodeListener);
+    const claimed = await send(port, `https://shop.example${API}/auth`, {
+      body: '{"flow":"other-device"}',
+      headers: { ...json, Origin: 'https://shop.example' },
+    });
+    assert.equal(claimed.status, 400);
+    assert.equal(claimed.headers['set-cookie'], undefined);
+    // The same form with the connection's own scheme is an ordinary request.
+    const plain = await send(port, `http://127.0.0.1:${port}${API}/auth`, {
+      body: '{"flow":"other-device"}',
+      headers: json,
+    });
+    assert.equal(plain.status, 200, plain.text);
   });
 
   test('on node:http2 (as Fastify with http2: true, or a TLS front): the authority counts as Host, no HTTP/1 headers go out', async () => {
