@@ -925,7 +925,10 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
       }
       throw rpFailure('collect', error, log);
     }
-    const { status, hintCode, completionData } = (result ?? {}) as Record<string, unknown>;
+    const { status, hintCode, completionData, orderRef: answeredFor } = (result ?? {}) as Record<string, unknown>;
+    // An answer about another order is BankID (or what stands in between) confused: never ours to act on.
+    if (answeredFor !== undefined && answeredFor !== orderRef)
+      throw rpFailure('collect', { name: 'malformed answer' }, log);
     const hint = typeof hintCode === 'string' ? hintCode : null;
     if (status === 'pending') {
       await store.recordCollect(orderRef, hint ?? '', ORDER_TTL_MS);

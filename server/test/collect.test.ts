@@ -126,6 +126,21 @@ describe('collect', () => {
     bankid.queue('collect', { orderRef, status: 'weird' }, null);
     assert.equal((await browser.collect(orderRef)).status, 503);
   });
+
+  test("an answer about another order → 503; that order's completion reaches no one", async () => {
+    let completions = 0;
+    const { browser, bankid, advance } = setup({ onComplete: () => ((completions += 1), {}) });
+    const orderRef = await startedOrder(browser);
+    bankid.queue('collect', complete()('9b1f5c1e-7a1d-4f7e-9d59-0c3f2b9e1a44'));
+    const answer = await browser.collect(orderRef);
+    assert.equal(answer.status, 503);
+    assert.equal(completions, 0);
+    // The order itself lives on: the next answer, about it, completes it.
+    advance(2000);
+    bankid.queue('collect', complete()(orderRef));
+    assert.equal((await browser.collect(orderRef)).json['status'], 'complete');
+    assert.equal(completions, 1);
+  });
 });
 
 describe('completion: onComplete, the device, the risk', () => {
