@@ -42,6 +42,10 @@ export const backend = createBankIdBackend({
   // it is (personalNumber, name). Start your own session for that user (reply.headers takes a
   // Set-Cookie line) and keep completionData (signature, ocspResponse) for your records.
   // What you return reaches the page as the bankid-complete event's detail.response.
+  // completion.flow === 'this-device' with completion.deviceIpMatches === null: BankID saw the app
+  // on IPv4 and this browser on IPv6 (or the other way round), so a forwarded autostart link cannot
+  // be ruled out. Ask for one more step there, or set deviceAddressCheck: 'strict'
+  // (server/README.md, "The device check").
   onComplete: async (_completion, _request, _reply) => ({ redirect: '/mina-sidor' }),
 });
 
