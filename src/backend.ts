@@ -46,6 +46,9 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 /** Longest Retry-After we honour: a confused proxy must not park the element for hours. */
 const MAX_RETRY_AFTER_MS = 10 * 60 * 1000;
 
+/** Ours are a few hundred bytes (a signature with its OCSP answer some KB): more is a broken or hostile answer. */
+const MAX_ANSWER_BYTES = 1 << 20;
+
 const ORDER_REF = /^[\x21-\x7E]{1,128}$/;
 const QR = /^bankid\.[A-Za-z0-9-]{1,64}\.\d{1,8}\.[0-9a-fA-F]{16,128}$/;
 // BankID adds hint codes over time: any short word is a hint the flow can handle; odder strings are 'unknown'.
@@ -139,7 +142,7 @@ async function send(
     let text: string | null = null;
     if (readBody) {
       try {
-        text = await Promise.race([response.text(), abortPromise]);
+        text = await Promise.race([readCapped(response), abortPromise]);
       } catch {
         if (abortedBy !== null) return failed();
         // A broken error body still leaves a usable status; a broken 2xx body is just unusable.
@@ -151,6 +154,23 @@ async function send(
     clearTimeout(timer);
     callerSignal?.removeEventListener('abort', onCallerAbort);
   }
+}
+
+/** The body as text, or null past MAX_ANSWER_BYTES (read no further: it could be endless). */
+async function readCapped(response: Response): Promise<string | null> {
+  const reader = response.body?.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let size = 0;
+  for (let chunk; reader && !(chunk = await reader.read()).done;) {
+    size += chunk.value.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      void reader.cancel().catch(() => undefined);
+      return null;
+    }
+    text += decoder.decode(chunk.value, { stream: true });
+  }
+  return text + decoder.decode();
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -268,6 +268,30 @@ describe('backend', () => {
       });
     }
 
+    it('stops reading an endless body past 1 MB: invalid, and the stream is cancelled', async () => {
+      let sent = 0;
+      let cancelled = false;
+      const endless = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          sent += 65_536;
+          controller.enqueue(new Uint8Array(65_536).fill(0x20));
+        },
+        cancel() {
+          cancelled = true;
+        },
+      });
+      fetchStub.resolves(new Response(endless, { status: 200 }));
+      expect(failureOf(await requestCollect(API, ORDER_REF))).to.deep.equal({ kind: 'invalid' });
+      expect(cancelled).to.equal(true);
+      expect(sent).to.be.below(2 * 1024 * 1024);
+    });
+
+    it('reads a large complete body (a signature of 900 KB) in full', async () => {
+      const answer = { status: 'complete', completionData: { signature: 'A'.repeat(900_000) } };
+      fetchStub.resolves(json(answer));
+      expect(valueOf(await requestCollect(API, ORDER_REF)).body).to.deep.equal(answer);
+    });
+
     // New hint codes appear over time: an odd one is still a hint (the flow shows RFA21 / RFA22).
     const oddHints: Array<[string, unknown, string]> = [
       ['a new hint code is passed on', 'someNewHint', 'someNewHint'],
