@@ -223,7 +223,7 @@ export class BankIdLogin extends LitElement {
     if (focusNext) {
       focusNext()?.focus();
     } else if (now !== this.previousState && (now === 'failed' || now === 'cancelled')) {
-      this.renderRoot.querySelector<HTMLButtonElement>('[data-action="retry"]')?.focus();
+      if (this.focusIsFree()) this.renderRoot.querySelector<HTMLButtonElement>('[data-action="retry"]')?.focus();
     } else if (this.focusWasInside && this.focusLost()) {
       // The focused control went away with its panel (Begin, a switch, the code scanned): keep the
       // keyboard in the element, on the first control of the new panel, else on the status line.
@@ -234,6 +234,17 @@ export class BankIdLogin extends LitElement {
     }
     this.previousState = now;
     this.qrVisibility.watch(this.renderRoot.querySelector('svg.qr'));
+  }
+
+  /**
+   * Focus is on nothing, or in this element but not in its help: an ending may take it to Try again.
+   * The page around us, or the help being read, keeps it (the live region still says what happened).
+   */
+  private focusIsFree(): boolean {
+    let active = document.activeElement;
+    while (active?.shadowRoot?.activeElement && active !== this) active = active.shadowRoot.activeElement;
+    if (active === this) return this.shadowRoot?.activeElement?.closest('.help') == null;
+    return active === null || active === document.body;
   }
 
   /** Nothing inside has focus, or what has it is kept out of sight (it holds room only). */
@@ -417,19 +428,19 @@ export class BankIdLogin extends LitElement {
               : nothing
           }
           ${
+            // "Mer tid" takes the toggle's place while it is there: nothing below the code moves.
             this.moreTimeShown(snapshot)
               ? this.button('more-time', 'primary', labels.moreTime(this.messages), () => this.moreTime())
-              : nothing
+              : html`<button
+                  type="button"
+                  class="quiet ${reserved || (qr === null && !between ? 'reserved' : '')}"
+                  part="button larger-qr"
+                  data-action="larger-qr"
+                  @click=${() => (this.qrLarge = !this.qrLarge)}
+                >
+                  ${this.qrLarge ? labels.smallerQr(this.messages) : labels.largerQr(this.messages)}
+                </button>`
           }
-          <button
-            type="button"
-            class="quiet ${reserved}"
-            part="button larger-qr"
-            data-action="larger-qr"
-            @click=${() => (this.qrLarge = !this.qrLarge)}
-          >
-            ${this.qrLarge ? labels.smallerQr(this.messages) : labels.largerQr(this.messages)}
-          </button>
         </div>
         <ol class="steps ${reserved}" part="steps">
           ${panelTexts.qrSteps(this.messages).map((text) => html`<li>${text}</li>`)}
@@ -447,10 +458,9 @@ export class BankIdLogin extends LitElement {
     return snapshot.timeWarning && snapshot.state === 'waiting' && !snapshot.elsewhere;
   }
 
-  /** "Mer tid": the button goes away with the warning, so focus goes to the code it was for. */
+  /** "Mer tid": the button goes away with the warning; focus goes to the toggle back in its place. */
   private moreTime(): void {
-    this.focusNext = () =>
-      this.renderRoot.querySelector<SVGElement>('svg.qr') ?? this.renderRoot.querySelector<HTMLElement>('.message');
+    this.focusNext = () => this.renderRoot.querySelector<HTMLElement>('[data-action="larger-qr"]');
     this.order.moreTime();
   }
 

@@ -318,11 +318,17 @@ export function messageText(
     case 'RFA22':
       return own(overrides, 'rfa22', msg('An unknown error occurred. Please try again.', { id: 'rfa22' }));
     case 'update-app':
-      return msg(
-        html`BankID needs to be updated for this. Update the BankID app in your app store or at ${installLink}, then try
-        again.`,
-        { id: 'update-app' },
-      );
+      // On a computer's this-device flow the user's BankID is the security program, not an app.
+      return computer && context.flow === 'this-device'
+        ? msg(
+            html`The BankID Security Application needs to be updated. Install the latest version at ${installLink}, then
+            try again.`,
+            { id: 'update-app-computer' },
+          )
+        : msg(
+            html`The BankID app needs to be updated. Update it in your app store or at ${installLink}, then try again.`,
+            { id: 'update-app' },
+          );
     case 'reconnecting':
       return own(overrides, 'reconnecting', msg('Connection lost for a moment. Reconnecting…', { id: 'reconnecting' }));
     case 'user-face':

@@ -13,7 +13,7 @@ const WHOLE = 0.99;
  * magnifier and cannot tell (CONTRACT §6, WCAG 1.4.10). Owns its observer and its one timer.
  */
 export class QrVisibility implements ReactiveController {
-  /** The code is shown but part of it has been off the screen for QR_VISIBILITY_DELAY. */
+  /** The code is shown, and part of it (not all) has been off the screen for QR_VISIBILITY_DELAY. */
   partlyHidden = false;
   /** The part off the screen is its top (scrolled past): the status line above it is off too. */
   cutAbove = false;
@@ -48,7 +48,8 @@ export class QrVisibility implements ReactiveController {
   private onChange(entries: IntersectionObserverEntry[]): void {
     const entry = entries[entries.length - 1];
     if (!entry || entry.target !== this.target) return;
-    const hidden = entry.intersectionRatio < WHOLE;
+    // All of it gone is the user looking elsewhere (the help, the page below): nothing to say then.
+    const hidden = entry.intersectionRatio > 0 && entry.intersectionRatio < WHOLE;
     const cutAbove = hidden && entry.boundingClientRect.top < (entry.rootBounds?.top ?? 0);
     clearTimeout(this.timer);
     if (hidden === this.partlyHidden) {

@@ -77,9 +77,10 @@ export const styles = css`
     overflow: hidden;
     clip-path: inset(50%);
   }
-  /* A failure explains at some length: easier to read at normal weight. */
+  /* A failure explains at some length: easier to read at normal weight, lines starting at one edge. */
   .card.failed .message {
     font-weight: 400;
+    text-align: start;
   }
   .note {
     margin: 0;
@@ -124,9 +125,9 @@ export const styles = css`
     width: 100%;
     max-width: min(480px, calc(100vh - 2rem));
   }
+  /* As tall as the larger-code toggle whose place it takes. */
   .qr-box > .primary {
     width: 100%;
-    margin-top: 0.5rem;
   }
   .qr-box > .note {
     margin-top: 0.5rem;

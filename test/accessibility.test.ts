@@ -284,7 +284,9 @@ describe('time (2.2.1): the QR path', () => {
       more!.click();
       await settle(el);
       expect(buttonNamed(el, 'Mer tid')).to.equal(null);
-      expect(el.shadowRoot!.activeElement?.getAttribute('role'), 'focus goes to the code').to.equal('img');
+      expect(el.shadowRoot!.activeElement?.textContent?.trim(), 'focus goes to the toggle back in its place').to.equal(
+        'Större QR-kod',
+      );
       expect(statusLine(el)).to.equal('Öppna BankID-appen i din mobil eller surfplatta och skanna QR-koden.');
       await settle(el, QR_PATH_MS - QR_TIME_WARNING_MS);
       expect(el.state, `after press ${press}`).to.equal('waiting');
@@ -365,7 +367,7 @@ describe('time (2.2.1) and status messages (4.1.3): a new code between two order
     await sendKeys({ press: 'Enter' });
     await settle(el);
     expect(buttonNamed(el, 'More time')).to.equal(null);
-    expect(el.shadowRoot!.activeElement?.getAttribute('role')).to.equal('img');
+    expect(el.shadowRoot!.activeElement?.textContent?.trim()).to.equal('Larger QR code');
     await settle(el, QR_PATH_MS - QR_TIME_WARNING_MS - 1000);
     expect(buttonNamed(el, 'More time'), 'a whole new 3 minutes').to.equal(null);
     await settle(el, 1000);
@@ -382,6 +384,27 @@ describe('focus (2.4.3) and targets (2.5.8)', () => {
     await settle(el, 1000);
     expect(el.state).to.equal('signing');
     expect(el.shadowRoot!.activeElement?.textContent?.trim()).to.equal('Avbryt');
+  });
+
+  it('Begin in the QR flow: focus goes to Cancel, not to a "larger code" toggle with no code yet', async () => {
+    const el = await mount('en', 'light', { flow: 'other-device' });
+    backend.hold('auth');
+    buttonNamed(el, 'Log in with BankID')!.focus();
+    buttonNamed(el, 'Log in with BankID')!.click();
+    await settle(el);
+    expect(el.state).to.equal('starting');
+    expect(buttonNamed(el, 'Larger QR code')).to.equal(null);
+    expect(el.shadowRoot!.activeElement?.textContent?.trim()).to.equal('Cancel');
+  });
+
+  it('"More time" takes the toggle\'s place: Cancel and the switch below do not move', async () => {
+    const el = await mount('en', 'light', { flow: 'other-device' });
+    await begin(el);
+    const top = (name: string) => buttonNamed(el, name)!.getBoundingClientRect().top;
+    const before = [top('Cancel'), top('BankID on this computer')];
+    await settle(el, QR_PATH_MS - QR_TIME_WARNING_MS);
+    expect(buttonNamed(el, 'More time')).to.not.equal(null);
+    expect([top('Cancel'), top('BankID on this computer')]).to.deep.equal(before);
   });
 
   it('done: focus that was inside goes to the status line, which says so', async () => {
@@ -425,6 +448,46 @@ describe('focus (2.4.3) and targets (2.5.8)', () => {
     await settle(el);
     expect(help.getAttribute('aria-expanded')).to.equal('true');
     expect(el.shadowRoot!.querySelector('#help')!.textContent).to.contain('install.bankid.com');
+  });
+});
+
+describe('an ending does not take focus from where the user is reading (2.4.3)', () => {
+  it("focus on the page's own link stays there when the order fails; the live region says what happened", async () => {
+    const el = await mount('en', 'light');
+    const link = document.createElement('a');
+    link.href = '#elsewhere';
+    link.textContent = 'Other ways to log in';
+    el.parentElement!.append(link);
+    backend.reply('collect', failed('expiredTransaction'));
+    await begin(el);
+    link.focus();
+    await settle(el, 2000);
+    expect(el.state).to.equal('failed');
+    expect(document.activeElement).to.equal(link);
+    expect(el.shadowRoot!.activeElement).to.equal(null);
+    expect(el.shadowRoot!.querySelector('[role="status"]')!.textContent).to.contain("BankID didn't respond in time.");
+  });
+
+  it('focus on a link in the open help stays there when the user cancels in the app', async () => {
+    const el = await mount('en', 'light');
+    await begin(el);
+    buttonNamed(el, 'Problems with BankID?')!.click();
+    await settle(el);
+    const support = el.shadowRoot!.querySelector<HTMLAnchorElement>('#help a[href="https://support.bankid.com"]')!;
+    support.focus();
+    backend.reply('collect', failed('userCancel'));
+    await settle(el, 2000);
+    expect(el.state).to.equal('cancelled');
+    expect(el.shadowRoot!.activeElement).to.equal(support);
+  });
+
+  it('focus nowhere (the page itself) still goes to Try again', async () => {
+    const el = await mount('en', 'light');
+    backend.reply('collect', failed('expiredTransaction'));
+    await begin(el);
+    (document.activeElement as HTMLElement | null)?.blur();
+    await settle(el, 2000);
+    expect(el.shadowRoot!.activeElement?.textContent?.trim()).to.equal('Try again');
   });
 });
 

@@ -141,11 +141,15 @@ const TEXT = {
     en: 'The BankID Security Application seems to be missing on this computer, or it is too old. Install the latest version at install.bankid.com.',
   },
   updateApp: {
-    sv: 'BankID behöver uppdateras för det här. Uppdatera BankID-appen i din appbutik eller på install.bankid.com och försök sedan igen.',
-    en: 'BankID needs to be updated for this. Update the BankID app in your app store or at install.bankid.com, then try again.',
+    sv: 'BankID säkerhetsprogram behöver uppdateras. Installera den senaste versionen på install.bankid.com och försök sedan igen.',
+    en: 'The BankID Security Application needs to be updated. Install the latest version at install.bankid.com, then try again.',
+  },
+  updateAppOnPhone: {
+    sv: 'BankID-appen behöver uppdateras. Uppdatera den i din appbutik eller på install.bankid.com och försök sedan igen.',
+    en: 'The BankID app needs to be updated. Update it in your app store or at install.bankid.com, then try again.',
   },
   reconnecting: {
-    sv: 'Anslutningen bröts tillfälligt. Försöker igen…',
+    sv: 'Anslutningen bröts tillfälligt. Försöker ansluta igen…',
     en: 'Connection lost for a moment. Reconnecting…',
   },
   RFA6auth: { sv: 'Inloggningen avbröts.', en: 'Login was cancelled.' },
@@ -593,6 +597,19 @@ describe('collect answers status failed', () => {
         expect(open.callCount, 'nothing launched again').to.equal(1);
       });
     }
+  }
+
+  for (const lang of ['sv', 'en'] as const) {
+    it(`notSupportedByUserApp in the QR flow on a computer: the app on the phone needs the update (${lang})`, async () => {
+      backend.reply('collect', failedBody('notSupportedByUserApp'));
+      const { el, log } = await startOrder({ lang, flow: 'other-device' });
+      await advance(el, 2000);
+      expect(details(log, 'failed')).to.deep.equal([
+        { code: 'notSupportedByUserApp', message: 'update-app', retryable: true },
+      ]);
+      expect(textOf(el)).to.include(TEXT.updateAppOnPhone[lang]);
+      expect(visibleLinks(el)).to.include('https://install.bankid.com');
+    });
   }
 
   it('startFailed on this device: the start-failed panel with the install link, Try again, the other device and help', async () => {

@@ -70,12 +70,12 @@ const TEXT = {
     rfa8: 'BankID svarade inte i tid. Kontrollera att BankID är igång och har internetanslutning. Om du inte har något giltigt BankID kan du skaffa ett hos din bank. Försök sedan igen.',
     rfa16: 'Ditt BankID är spärrat eller för gammalt. Använd ett annat BankID eller skaffa ett nytt hos din bank.',
     rfa22: 'Ett okänt fel uppstod. Försök igen.',
-    updateApp: /^BankID behöver uppdateras.*install\.bankid\.com/,
+    updateApp: /^BankID säkerhetsprogram behöver uppdateras.*install\.bankid\.com/,
     qrName: /QR/,
     helpAdvice: [
       /installera den senaste versionen från install\.bankid\.com/i,
       /support\.bankid\.com/,
-      /Du har en gammal version av BankID/,
+      /Din version av BankID är för gammal/,
       /Öppna eller Tillåt/,
       /Ett antivirusprogram, en brandvägg eller ett ”bankskydd”/,
       /operativsystem.*för gammalt.*Uppdatera operativsystemet.*Mobilt BankID/,
@@ -123,7 +123,7 @@ const TEXT = {
     rfa8: "BankID didn't respond in time. Check that BankID is running and connected to the internet. If you don't have a valid BankID, you can get one from your bank. Then try again.",
     rfa16: 'Your BankID is blocked or too old. Use another BankID or get a new one from your bank.',
     rfa22: 'An unknown error occurred. Please try again.',
-    updateApp: /^BankID needs to be updated.*install\.bankid\.com/,
+    updateApp: /^The BankID Security Application needs to be updated.*install\.bankid\.com/,
     qrName: /QR/,
     helpAdvice: [
       /install the latest version from install\.bankid\.com/i,

@@ -88,6 +88,18 @@ describe('400 % zoom: a 320 × 256 px window (WCAG 1.4.4, 1.4.10)', function () 
       expect(box.bottom).to.be.at.most(256);
       expect(statusLine(el)).to.match(lang === 'sv' ? /^Öppna BankID-appen/ : /^Open the BankID app/);
     });
+
+    it(`says nothing when the user has scrolled the whole code away, to read the help (${lang})`, async () => {
+      const { el, win } = await page(320, 256, lang);
+      await el.start();
+      const svg = await until(() => qr(el), 5000, 'the QR code');
+      el.shadowRoot!.querySelector<HTMLButtonElement>('[data-action="help"]')!.click();
+      await el.updateComplete;
+      win.scrollTo(0, win.document.documentElement.scrollHeight);
+      expect(svg.getBoundingClientRect().bottom, 'the code is above the window').to.be.below(0);
+      await new Promise((resolve) => setTimeout(resolve, 1800)); // past QR_VISIBILITY_DELAY
+      expect(statusLine(el)).to.match(lang === 'sv' ? /^Öppna BankID-appen/ : /^Open the BankID app/);
+    });
   }
 
   it('the help reads at 400 %: no sideways scrolling, every link inside the width', async () => {
@@ -178,19 +190,24 @@ describe('the keyboard alone (WCAG 2.1.1, 2.1.2, 2.4.3)', function () {
     await sendKeys({ press: 'Enter' });
     await until(() => qr(el), 5000, 'the QR code');
 
-    // The begin button went away with its panel: focus stays in the element, on its first action.
+    // The begin button went away with its panel: focus stays in the element, on Cancel (the
+    // larger-code toggle waits for a code to enlarge).
     const order: string[] = [focused(el)];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 3; i++) {
       await sendKeys({ press: 'Tab' });
       order.push(focused(el));
     }
+    wrapper.querySelector<HTMLButtonElement>('#before')!.focus();
+    await sendKeys({ press: 'Tab' });
+    order.push(focused(el));
     expect(order).to.deep.equal([
-      'Större QR-kod',
       'Avbryt',
       'BankID på den här datorn',
       'Problem med BankID?',
       // No trap: the next Tab leaves the element.
       'page: after',
+      // From the page before it, the toggle comes first.
+      'Större QR-kod',
     ]);
 
     // The help opens from the keyboard and its links come next.
@@ -222,7 +239,6 @@ describe('the keyboard alone (WCAG 2.1.1, 2.1.2, 2.4.3)', function () {
     await sendKeys({ press: 'Tab' });
     await sendKeys({ press: 'Enter' });
     await until(() => qr(el), 5000, 'the QR code');
-    await sendKeys({ press: 'Tab' });
     expect(focused(el)).to.equal('Cancel');
     await sendKeys({ press: 'Enter' });
     await until(() => el.state === 'cancelled', 3000, 'cancelled');

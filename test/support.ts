@@ -133,8 +133,16 @@ export class FakeBackend {
     const text = reply.text ?? JSON.stringify(reply.json ?? {});
     const status = reply.status ?? 200;
     const headers = new Headers({ 'Content-Type': reply.text ? 'text/html' : 'application/json', ...reply.headers });
-    // A real Response reads its body in a browser task, which fake timers would race past.
-    return { ok: status >= 200 && status < 300, status, headers, text: async () => text } as Response;
+    // A real Response reads its body in a browser task, which fake timers would race past; a stream
+    // made here answers in microtasks.
+    const bytes = new TextEncoder().encode(text);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        if (bytes.length > 0) controller.enqueue(bytes);
+        controller.close();
+      },
+    });
+    return { ok: status >= 200 && status < 300, status, headers, body: stream } as Response;
   }
 }
 
