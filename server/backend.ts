@@ -190,7 +190,10 @@ export interface BankIdBackendOptions {
 }
 
 export interface BankIdBackend {
-  /** Answers the four endpoints; null for any other path (the host serves it). */
+  /**
+   * Answers the four endpoints; null for any other path (the host serves it). Pass the socket's
+   * `clientAddress` (or set trustProxy): without it 127.0.0.1 stands in, and in production it is 500.
+   */
   fetch(request: Request, connection?: ConnectionInfo): Promise<Response | null>;
   /** The same for node:http, Express, Connect and Fastify's middie: other paths go to next(), or 404. */
   nodeListener: NodeListener;
@@ -580,7 +583,9 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
     throw new TypeError('createBankIdBackend: userVisibleData must be a text or a function of the order');
   }
   const siteOrigin = options.publicOrigin === undefined ? null : checkPublicOrigin(options.publicOrigin);
-  if (siteOrigin === null && process.env['NODE_ENV'] === 'production') {
+  const production = process.env['NODE_ENV'] === 'production';
+  let warnedNoAddress = false;
+  if (siteOrigin === null && production) {
     throw new TypeError(
       "createBankIdBackend: publicOrigin is required when NODE_ENV=production (e.g. 'https://shop.example'): " +
         'without it the Host header would decide which origin is trusted',
@@ -662,11 +667,15 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
     }
     const proxied = forwarded('x-forwarded-for');
     const candidates = [proxied === null ? '' : plainIp(withoutPort(proxied)), plainIp(connection.clientAddress ?? '')];
-    const address = candidates.find((ip) => ipFamily(ip) !== 0);
+    let address = candidates.find((ip) => ipFamily(ip) !== 0);
     if (address === undefined) {
-      throw new Error(
-        'no client address: call backend.fetch(request, { clientAddress }) with the socket address, or set trustProxy',
-      );
+      const advice = 'call backend.fetch(request, { clientAddress }) with the socket address, or set trustProxy';
+      // BankID's endUserIp and every per-client limit need the real address: production refuses.
+      if (production) throw new Error(`no client address: ${advice}`);
+      if (!warnedNoAddress)
+        log(`bankid-login: no client address, 127.0.0.1 stands in (never in production): ${advice}`);
+      warnedNoAddress = true;
+      address = '127.0.0.1';
     }
     const https = scheme === 'https';
     const names = cookieNames(https);

@@ -7,7 +7,6 @@
 // tag, so a script's keys always sit together on one Redis Cluster node.
 
 import { createHash } from 'node:crypto';
-import { createClient } from 'redis';
 import type { BankIdStore, TokenBucket } from './store.js';
 
 /** The commands we need, from a node-redis client (sendCommand) or an ioredis one (call). */
@@ -129,25 +128,30 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const key = (kind: string, name: string): string => `{${prefix}}:${kind}:${name}`;
 
   let owned: OwnedClient | null = null;
+  let made: Promise<OwnedClient> | null = null;
   let command: (args: string[]) => Promise<unknown>;
   if (url !== undefined) {
     let lastLog = 0;
-    // No offline queue: while Redis is away, commands fail at once instead of piling up.
-    const client: OwnedClient = createClient({ url, disableOfflineQueue: true });
-    owned = client;
-    // Without a listener an unreachable Redis would crash the process; one line a minute is enough.
-    client.on('error', (error: Error) => {
-      if (Date.now() - lastLog > 60_000) {
-        lastLog = Date.now();
-        log(`bankid-login: Redis store: ${error.message.slice(0, 200)}`);
-      }
-    });
-    let connecting: Promise<unknown> | null = null;
+    // `redis` is an optional peer dependency: loaded only here, so a host with its own client
+    // (ioredis, say) need not install it.
+    const makeClient = async (): Promise<OwnedClient> => {
+      const { createClient } = await import('redis');
+      // No offline queue: while Redis is away, commands fail at once instead of piling up.
+      const client: OwnedClient = createClient({ url, disableOfflineQueue: true });
+      owned = client;
+      // Without a listener an unreachable Redis would crash the process; one line a minute is enough.
+      client.on('error', (error: Error) => {
+        if (Date.now() - lastLog > 60_000) {
+          lastLog = Date.now();
+          log(`bankid-login: Redis store: ${error.message.slice(0, 200)}`);
+        }
+      });
+      client.connect().catch(() => undefined); // it keeps reconnecting by itself
+      return client;
+    };
     command = async (args) => {
-      if (!client.isReady) {
-        connecting ??= client.connect().catch(() => undefined); // it keeps reconnecting by itself
-        await whenReady(client, CONNECT_WAIT_MS);
-      }
+      const client = await (made ??= makeClient());
+      if (!client.isReady) await whenReady(client, CONNECT_WAIT_MS);
       return client.sendCommand(args);
     };
   } else {
@@ -192,6 +196,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       await run(SCRIPTS.recordCollect, [key('collect', orderRef)], [last, String(Math.ceil(ttlMs))]);
     },
     async close() {
+      await made?.catch(() => undefined);
       if (owned?.isOpen) await owned.close();
       else owned?.destroy();
     },

@@ -169,9 +169,10 @@ export function startFailure(problem: RequestProblem): Failure {
   if (problem.kind === 'invalid') return { code: 'invalid-response', message: 'RFA22', retryable: true };
   if (problem.kind !== 'http') return { code: 'network', message: 'RFA5', retryable: true };
   const status = problem.status ?? 0;
-  const code = problem.errorCode ?? (status >= 500 ? 'network' : `http-${status}`);
   // Overload (429) passes with time, as a server error does: "try again in a while" (CONTRACT §4).
-  if (status >= 500 || status === 429) return { code, message: 'RFA5', retryable: true };
+  const passes = status >= 500 || status === 429;
+  const code = problem.errorCode ?? (passes ? 'network' : `http-${status}`);
+  if (passes) return { code, message: 'RFA5', retryable: true };
   if (problem.errorCode === 'alreadyInProgress') return { code, message: 'RFA4', retryable: true };
   return { code, message: 'RFA22', retryable: true };
 }

@@ -63,7 +63,8 @@ function socialAppOf(ua: string): Platform['socialApp'] {
 
 export function detectPlatform(input: PlatformInput): Platform {
   const ua = input.userAgent.trim();
-  const touch = (input.maxTouchPoints ?? 0) > 1;
+  // A Mac has no touch screen (0); a real iPad says 5, an emulated one (Chromium's hasTouch) 1.
+  const touch = (input.maxTouchPoints ?? 0) > 0;
   // iPadOS Safari asks for desktop sites and reports a Mac; only touch gives it away.
   const ios = /iPhone|iPad|iPod/.test(ua) || (ua.includes('Macintosh') && touch);
   const os: Platform['os'] = ios ? 'ios' : ua.includes('Android') ? 'android' : 'other';

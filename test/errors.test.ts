@@ -190,6 +190,7 @@ describe('a start request that fails', () => {
       code: 'invalidParameters',
       message: 'RFA22',
     },
+    { name: '429 with no body', reply: { status: 429, text: '' }, code: 'network', message: 'RFA5' },
     { name: '403 with no body', reply: { status: 403, text: '' }, code: 'http-403', message: 'RFA22' },
     { name: '200 with an HTML page', reply: { text: HTML_PAGE }, code: 'invalid-response', message: 'RFA22' },
     { name: '200 with []', reply: { json: [] }, code: 'invalid-response', message: 'RFA22' },

@@ -369,8 +369,15 @@ describe('platform: tokens and URLs', () => {
     expect(url.searchParams.get('redirect')).to.equal(RETURN_URL);
   });
 
+  it('treats a Macintosh user agent with touch as an iPad, also as Chromium emulates one (1 touch point)', () => {
+    for (const maxTouchPoints of [1, 5]) {
+      const platform = detectPlatform({ userAgent: MAC_SAFARI, maxTouchPoints });
+      expect([platform.device, platform.os], String(maxTouchPoints)).to.deep.equal(['mobile', 'ios']);
+    }
+  });
+
   it('treats a Macintosh user agent without touch as a computer', () => {
-    for (const maxTouchPoints of [undefined, 0, 1]) {
+    for (const maxTouchPoints of [undefined, 0]) {
       const platform = detectPlatform(
         maxTouchPoints === undefined ? { userAgent: MAC_SAFARI } : { userAgent: MAC_SAFARI, maxTouchPoints },
       );

@@ -245,8 +245,31 @@ describe('request checks (CSRF, media type, size)', () => {
     }
   });
 
-  test('without a client address (fetch without connection info, no trusted proxy) → 500 and a log line that says what to do', async () => {
-    const { backend, logs } = setup();
+  test('without a client address (backend.fetch(request) alone, no trusted proxy): 127.0.0.1 stands in outside production, said once in the log', async () => {
+    const { backend, bankid, logs } = setup();
+    const request = () =>
+      new Request(`${SITE}${API}/auth`, {
+        method: 'POST',
+        body: '{"flow":"other-device"}',
+        headers: { 'Content-Type': 'application/json' },
+      });
+    assert.equal((await backend.fetch(request()))?.status, 200);
+    assert.equal((await backend.fetch(request()))?.status, 200);
+    assert.equal(bankid.last('auth')['endUserIp'], '127.0.0.1');
+    assert.equal(logs.filter((line) => /no client address.*clientAddress/.test(line)).length, 1);
+  });
+
+  test('without a client address in production → 500 and a log line that says what to do; BankID is not called', async () => {
+    const before = process.env['NODE_ENV'];
+    process.env['NODE_ENV'] = 'production';
+    let made: ReturnType<typeof setup>;
+    try {
+      made = setup({ publicOrigin: SITE });
+    } finally {
+      if (before === undefined) delete process.env['NODE_ENV'];
+      else process.env['NODE_ENV'] = before;
+    }
+    const { backend, bankid, logs } = made;
     const request = new Request(`${SITE}${API}/auth`, {
       method: 'POST',
       body: '{"flow":"other-device"}',
@@ -254,6 +277,7 @@ describe('request checks (CSRF, media type, size)', () => {
     });
     const answer = await backend.fetch(request);
     assert.equal(answer?.status, 500);
+    assert.equal(bankid.count('auth'), 0);
     assert.match(logs.join('\n'), /clientAddress/);
   });
 });

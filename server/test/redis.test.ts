@@ -3,13 +3,16 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createServer } from 'node:net';
 import { createClient } from 'redis';
 import { Redis } from 'ioredis';
 import { createBankIdBackend } from '../index.js';
 import { createRedisStore, type RedisStore } from '../redis.js';
 import { API, Browser, KEY, completionData, fakeBankId } from './support.js';
+
+const execFileAsync = promisify(execFile);
 
 let server: ChildProcess;
 let url = '';
@@ -109,6 +112,25 @@ describe('createRedisStore: the store contract', () => {
   test('option mistakes are TypeErrors', () => {
     assert.throws(() => createRedisStore({} as never), /either \{ url \} or \{ client \}/);
     assert.throws(() => createRedisStore({ client: {} }), /node-redis .* or ioredis/);
+  });
+
+  test("with your own client the entry works where the 'redis' package is not installed", async () => {
+    // A child process in which resolving 'redis' fails, as in an app that has only ioredis.
+    const hooks = `export async function resolve(specifier, context, next) {
+      if (specifier === 'redis') throw Object.assign(new Error('Cannot find package redis'), { code: 'ERR_MODULE_NOT_FOUND' });
+      return next(specifier, context);
+    }`;
+    const script = `
+      import { register } from 'node:module';
+      register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));
+      const { createRedisStore } = await import(${JSON.stringify(new URL('../redis.ts', import.meta.url).href)});
+      const calls = [];
+      const store = createRedisStore({ client: { call: async (...args) => (calls.push(args[0]), 'OK') } });
+      console.log(await store.claimOnce('x', 1000), calls.join());
+      await import('redis').then(() => console.log('redis loaded'), () => console.log('no redis'));
+    `;
+    const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+    assert.equal(stdout.trim(), 'true SET\nno redis');
   });
 
   test('Redis unreachable: the backend answers 500 (fails closed) and logs, and does not crash', async () => {
