@@ -177,7 +177,7 @@ describe('messages: startFailure (CONTRACT §4)', () => {
     ['400 without errorCode', { kind: 'http', status: 400, errorCode: null }, 'http-400', 'RFA22'],
     ['401 without errorCode', { kind: 'http', status: 401, errorCode: null }, 'http-401', 'RFA22'],
     ['403 with errorCode', { kind: 'http', status: 403, errorCode: 'forbidden' }, 'forbidden', 'RFA22'],
-    ['429 without errorCode', { kind: 'http', status: 429, errorCode: null }, 'http-429', 'RFA5'],
+    ['429 without errorCode', { kind: 'http', status: 429, errorCode: null }, 'network', 'RFA5'],
     ['429 tooManyRequests', { kind: 'http', status: 429, errorCode: 'tooManyRequests' }, 'tooManyRequests', 'RFA5'],
     ['invalid body', { kind: 'invalid' }, 'invalid-response', 'RFA22'],
   ];
