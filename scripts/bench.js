@@ -13,7 +13,7 @@ const fmt = (n) => n.toLocaleString('en-US');
 const row = (label, what, rest) => console.log(`${label.padEnd(9)}${what.padEnd(34)}${rest}`);
 
 /** gzip -9 bytes (zlib) of the script-tag bundle: 23,235 before this release's additions (CHANGELOG.md). */
-const BUNDLE_GZIP_BUDGET = 25_400;
+const BUNDLE_GZIP_BUDGET = 25_450;
 /**
  * Issue 11's goals where a figure is not within them yet: printed beside the figure, not held.
  * The sizes were set before the accessibility and tab work added about 3.5 kB of texts and code.
@@ -53,7 +53,7 @@ function benchBundle() {
 }
 
 /** The element's own code alone: the bundle's build with Lit, @lit/localize and lean-qr left out. */
-const OWN_GZIP_BUDGET = 16_850;
+const OWN_GZIP_BUDGET = 16_900;
 async function benchOwnCode() {
   const { rollup } = await import('rollup');
   const { default: config } = await import('../rollup.config.js');
@@ -387,8 +387,12 @@ async function benchPage() {
       r.down = encodedDataLength;
       inFlight--;
     });
+    // A collect that Chromium logs as failed (say, cancelled after its body was read) is a fault of ours.
+    let failedLoads = 0;
     cdp.on('Network.loadingFailed', ({ requestId }) => {
-      if (requests.has(requestId)) inFlight--;
+      if (!requests.has(requestId)) return;
+      inFlight--;
+      failedLoads++;
     });
     await page.evaluate(() => (globalThis.updates = []));
     await cdp.send('Performance.enable');
@@ -409,6 +413,7 @@ async function benchPage() {
     await page.waitForTimeout(300);
     const withHeaders = all.filter((r) => sentHeaders.has(r.id));
     if (withHeaders.length < all.length) overBudget.push('Chromium did not report the headers of every request');
+    if (failedLoads > 0) overBudget.push(`${failedLoads} requests ended as failed in Chromium's network log`);
     const stillCode = await page.evaluate(codeShown);
     await page.evaluate(() => document.querySelector('bankid-login').remove());
     await context.close();

@@ -158,6 +158,12 @@ async function send(
 
 /** The body as text, or null past MAX_ANSWER_BYTES (read no further: it could be endless). */
 async function readCapped(response: Response): Promise<string | null> {
+  // A declared length of plain bytes is all the browser reads: text() ends with the browser's own
+  // load (a stream read to its end leaves that load "cancelled" in the network log).
+  const length = response.headers.get('content-length');
+  if (length !== null && !response.headers.has('content-encoding') && /^\d{1,7}$/.test(length)) {
+    if (Number(length) <= MAX_ANSWER_BYTES) return response.text();
+  }
   const reader = response.body?.getReader();
   const decoder = new TextDecoder();
   let text = '';

@@ -286,6 +286,15 @@ describe('backend', () => {
       expect(sent).to.be.below(2 * 1024 * 1024);
     });
 
+    it('reads an answer that declares its length, and one that is compressed', async () => {
+      const answer = { status: 'pending', hintCode: 'started' };
+      const body = JSON.stringify(answer);
+      fetchStub.resolves(text(body, { headers: { 'Content-Length': String(body.length) } }));
+      expect(valueOf(await requestCollect(API, ORDER_REF)).hintCode).to.equal('started');
+      fetchStub.resolves(text(body, { headers: { 'Content-Length': '20', 'Content-Encoding': 'gzip' } }));
+      expect(valueOf(await requestCollect(API, ORDER_REF)).hintCode).to.equal('started');
+    });
+
     it('reads a large complete body (a signature of 900 KB) in full', async () => {
       const answer = { status: 'complete', completionData: { signature: 'A'.repeat(900_000) } };
       fetchStub.resolves(json(answer));
