@@ -584,7 +584,7 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
   }
   const siteOrigin = options.publicOrigin === undefined ? null : checkPublicOrigin(options.publicOrigin);
   const production = process.env['NODE_ENV'] === 'production';
-  let warnedNoAddress = false;
+  let warnedNoAddressAt = -Infinity;
   if (siteOrigin === null && production) {
     throw new TypeError(
       "createBankIdBackend: publicOrigin is required when NODE_ENV=production (e.g. 'https://shop.example'): " +
@@ -672,9 +672,11 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
       const advice = 'call backend.fetch(request, { clientAddress }) with the socket address, or set trustProxy';
       // BankID's endUserIp and every per-client limit need the real address: production refuses.
       if (production) throw new Error(`no client address: ${advice}`);
-      if (!warnedNoAddress)
+      // Said again every minute: every user now shares one set of limits, and this-device logins fail.
+      if (now() - warnedNoAddressAt >= 60_000) {
+        warnedNoAddressAt = now();
         log(`bankid-login: no client address, 127.0.0.1 stands in (never in production): ${advice}`);
-      warnedNoAddress = true;
+      }
       address = '127.0.0.1';
     }
     const https = scheme === 'https';

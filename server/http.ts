@@ -5,6 +5,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 
+/** HTTP/2's NO_ERROR (node:http2's NGHTTP2_NO_ERROR), written out: no runtime import of node:http2. */
+const NO_ERROR = 0;
+
 /** An answer other than 200, in BankID's error shape `{errorCode, details}`. */
 export class HttpError extends Error {
   override readonly name = 'HttpError';
@@ -213,8 +216,9 @@ export async function requestFromNode(
     const name = req.rawHeaders[i] as string;
     if (!name.startsWith(':')) headers.append(name, req.rawHeaders[i + 1] as string);
   }
-  const method = req.method ?? 'GET';
-  if (UNSUPPORTED_METHODS.has(method.toUpperCase())) {
+  // HTTP/2 lets a client write `get`; the Fetch API would make it GET after the body was read.
+  const method = (req.method ?? 'GET').toUpperCase();
+  if (UNSUPPORTED_METHODS.has(method)) {
     throw new HttpError(501, 'notImplemented', 'This request method is not supported.');
   }
   const body = method === 'GET' || method === 'HEAD' ? null : await nodeBody(req, maxBodyBytes, bodyDeadlineMs);
@@ -275,4 +279,9 @@ export async function writeNodeResponse(res: ServerResponse, answer: Response): 
   res.setHeader('Content-Length', body.length);
   res.writeHead(answer.status);
   res.end(res.req?.method === 'HEAD' ? undefined : body);
+  // A refusal that says `Connection: close` (408, 413) ends the HTTP/2 stream too, with NO_ERROR after
+  // the answer (RFC 9113 §8.1; node:http2 sends it once the answer is out): no more trickling into it.
+  if (http2 && answer.headers.get('connection') === 'close') {
+    (res as unknown as { stream?: { close(code: number): void } }).stream?.close(NO_ERROR);
+  }
 }

@@ -129,6 +129,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 
   let owned: OwnedClient | null = null;
   let made: Promise<OwnedClient> | null = null;
+  let closed = false;
   let command: (args: string[]) => Promise<unknown>;
   if (url !== undefined) {
     let lastLog = 0;
@@ -150,6 +151,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       return client;
     };
     command = async (args) => {
+      if (closed) throw new Error('bankid-login: the Redis store is closed');
       const client = await (made ??= makeClient());
       if (!client.isReady) await whenReady(client, CONNECT_WAIT_MS);
       return client.sendCommand(args);
@@ -196,6 +198,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       await run(SCRIPTS.recordCollect, [key('collect', orderRef)], [last, String(Math.ceil(ttlMs))]);
     },
     async close() {
+      closed = true;
       await made?.catch(() => undefined);
       if (owned?.isOpen) await owned.close();
       else owned?.destroy();

@@ -237,13 +237,13 @@ export class BankIdLogin extends LitElement {
   }
 
   /**
-   * Focus is on nothing, or in this element but not in its help: an ending may take it to Try again.
-   * The page around us, or the help being read, keeps it (the live region still says what happened).
+   * Focus is on nothing, or in this element but not in its help (toggle or text): an ending may take
+   * it to Try again. The page around us, or the help being read, keeps it (the live region says it).
    */
   private focusIsFree(): boolean {
     let active = document.activeElement;
     while (active?.shadowRoot?.activeElement && active !== this) active = active.shadowRoot.activeElement;
-    if (active === this) return this.shadowRoot?.activeElement?.closest('.help') == null;
+    if (active === this) return this.shadowRoot?.activeElement?.closest('.help-area') == null;
     return active === null || active === document.body;
   }
 
@@ -460,7 +460,9 @@ export class BankIdLogin extends LitElement {
 
   /** "Mer tid": the button goes away with the warning; focus goes to the toggle back in its place. */
   private moreTime(): void {
-    this.focusNext = () => this.renderRoot.querySelector<HTMLElement>('[data-action="larger-qr"]');
+    this.focusNext = () =>
+      this.renderRoot.querySelector<HTMLElement>('[data-action="larger-qr"]:not(.reserved)') ??
+      this.renderRoot.querySelector<HTMLElement>('.message');
     this.order.moreTime();
   }
 

@@ -11,7 +11,7 @@ export interface PlatformInput {
 export type ReturnTarget = 'page' | 'null' | 'googlechromes://' | 'firefox://';
 
 export interface Platform {
-  /** 'mobile' = phone or tablet (an iPad that reports a Mac, i.e. Macintosh UA with maxTouchPoints > 1, is a tablet). */
+  /** 'mobile' = phone or tablet (an iPad that reports a Mac, i.e. Macintosh UA with maxTouchPoints > 0, is a tablet). */
   device: 'computer' | 'mobile';
   os: 'ios' | 'android' | 'other';
   browser: 'safari' | 'chrome' | 'firefox' | 'edge' | 'samsung' | 'brave' | 'opera' | 'in-app' | 'other';

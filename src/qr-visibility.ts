@@ -13,7 +13,7 @@ const WHOLE = 0.99;
  * magnifier and cannot tell (CONTRACT §6, WCAG 1.4.10). Owns its observer and its one timer.
  */
 export class QrVisibility implements ReactiveController {
-  /** The code is shown, and part of it (not all) has been off the screen for QR_VISIBILITY_DELAY. */
+  /** The code is shown, and part of it has been off the screen for QR_VISIBILITY_DELAY (not scrolled past). */
   partlyHidden = false;
   /** The part off the screen is its top (scrolled past): the status line above it is off too. */
   cutAbove = false;
@@ -48,9 +48,12 @@ export class QrVisibility implements ReactiveController {
   private onChange(entries: IntersectionObserverEntry[]): void {
     const entry = entries[entries.length - 1];
     if (!entry || entry.target !== this.target) return;
-    // All of it gone is the user looking elsewhere (the help, the page below): nothing to say then.
-    const hidden = entry.intersectionRatio > 0 && entry.intersectionRatio < WHOLE;
-    const cutAbove = hidden && entry.boundingClientRect.top < (entry.rootBounds?.top ?? 0);
+    const top = entry.rootBounds?.top ?? 0;
+    // Scrolled past whole is the user reading on below (the help, the page): nothing to say then. A
+    // code wholly below the screen (zoomed in, content above it) still gets the note.
+    const scrolledPast = entry.boundingClientRect.bottom <= top;
+    const hidden = entry.intersectionRatio < WHOLE && !scrolledPast;
+    const cutAbove = hidden && entry.boundingClientRect.top < top;
     clearTimeout(this.timer);
     if (hidden === this.partlyHidden) {
       if (cutAbove !== this.cutAbove) this.set(hidden, cutAbove);

@@ -481,6 +481,19 @@ describe('an ending does not take focus from where the user is reading (2.4.3)',
     expect(el.shadowRoot!.activeElement).to.equal(support);
   });
 
+  it('focus on the help toggle just pressed stays there when the order fails (the help is being read)', async () => {
+    const el = await mount('en', 'light');
+    await begin(el);
+    const toggle = buttonNamed(el, 'Problems with BankID?')!;
+    toggle.focus();
+    toggle.click();
+    await settle(el);
+    backend.reply('collect', failed('expiredTransaction'));
+    await settle(el, 2000);
+    expect(el.state).to.equal('failed');
+    expect(el.shadowRoot!.activeElement).to.equal(toggle);
+  });
+
   it('focus nowhere (the page itself) still goes to Try again', async () => {
     const el = await mount('en', 'light');
     backend.reply('collect', failed('expiredTransaction'));

@@ -142,7 +142,7 @@ export class FakeBackend {
         controller.close();
       },
     });
-    return { ok: status >= 200 && status < 300, status, headers, body: stream } as Response;
+    return { ok: status >= 200 && status < 300, status, headers, body: stream, text: async () => text } as Response;
   }
 }
 

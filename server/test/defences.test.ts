@@ -245,8 +245,8 @@ describe('request checks (CSRF, media type, size)', () => {
     }
   });
 
-  test('without a client address (backend.fetch(request) alone, no trusted proxy): 127.0.0.1 stands in outside production, said once in the log', async () => {
-    const { backend, bankid, logs } = setup();
+  test('without a client address (backend.fetch(request) alone, no trusted proxy): 127.0.0.1 stands in outside production, said in the log once a minute', async () => {
+    const { backend, bankid, logs, advance } = setup();
     const request = () =>
       new Request(`${SITE}${API}/auth`, {
         method: 'POST',
@@ -257,6 +257,9 @@ describe('request checks (CSRF, media type, size)', () => {
     assert.equal((await backend.fetch(request()))?.status, 200);
     assert.equal(bankid.last('auth')['endUserIp'], '127.0.0.1');
     assert.equal(logs.filter((line) => /no client address.*clientAddress/.test(line)).length, 1);
+    advance(60_000);
+    assert.equal((await backend.fetch(request()))?.status, 200);
+    assert.equal(logs.filter((line) => /no client address.*clientAddress/.test(line)).length, 2);
   });
 
   test('without a client address in production → 500 and a log line that says what to do; BankID is not called', async () => {

@@ -167,6 +167,42 @@ describe('nodeListener', () => {
     assert.equal(handled, 0);
   });
 
+  test('on HTTP/2 the 408 also ends the stream, so a client cannot keep trickling into it', async () => {
+    const listener = toNodeListener(async () => jsonResponse(200, {}), { maxBodyBytes: 4096, bodyDeadlineMs: 300 });
+    const server = createHttp2Server(listener as unknown as Parameters<typeof createHttp2Server>[1]);
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const session = http2Connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    try {
+      const stream = session.request({ ':method': 'POST', ':path': `${API}/auth`, ...json });
+      stream.write('{"flow":"o'); // and never the rest
+      const trickle = setInterval(() => !stream.closed && stream.write(' '), 100);
+      const status = await new Promise<number>((resolve) =>
+        stream.on('response', (h) => resolve(Number(h[':status']))),
+      );
+      let text = '';
+      stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      const closedAfter = await Promise.race([
+        new Promise<string>((resolve) => stream.on('close', () => resolve(`closed, code ${stream.rstCode}`))),
+        new Promise<string>((resolve) => setTimeout(() => resolve('still open after 2 s'), 2000)),
+      ]);
+      clearInterval(trickle);
+      assert.equal(status, 408);
+      assert.equal(closedAfter, 'closed, code 0');
+      assert.equal(JSON.parse(text).errorCode, 'requestTimeout', 'the whole answer arrived before the stream ended');
+      // A lower-case method (HTTP/2 allows it) is the method, not a 500.
+      const lower = session.request({ ':method': 'get', ':path': `${API}/auth` });
+      const lowerStatus = await new Promise<number>((resolve) =>
+        lower.on('response', (h) => resolve(Number(h[':status']))),
+      );
+      lower.resume();
+      lower.end();
+      assert.equal(lowerStatus, 200);
+    } finally {
+      session.close();
+    }
+  });
+
   test('TRACE (a method the Fetch API refuses) gets 501, not a 500 with a stack trace in the log', async () => {
     const port = await listen(backend.nodeListener);
     const errors: unknown[] = [];
