@@ -32,6 +32,9 @@ async function page(width: number, height: number, lang: 'sv' | 'en'): Promise<{
 const statusLine = (el: BankIdLogin) =>
   (el.shadowRoot!.querySelector('[role="status"]')?.textContent ?? '').replace(/\s+/g, ' ').trim();
 const qr = (el: BankIdLogin) => el.shadowRoot!.querySelector<SVGSVGElement>('svg[role="img"]');
+/** What a wait for the code says when it times out: where the element stood. */
+const codeFor = (el: BankIdLogin) => () =>
+  `the QR code (state ${el.state}, hint ${el.hintCode}, status line "${statusLine(el)}")`;
 
 const NOT_VISIBLE = {
   sv: 'En del av QR-koden syns inte på skärmen. Skrolla tills du ser hela koden.',
@@ -54,7 +57,7 @@ describe('400 % zoom: a 320 × 256 px window (WCAG 1.4.4, 1.4.10)', function () 
     it(`the whole code fits, at 160 px or more, with no sideways scrolling (${lang})`, async () => {
       const { el, win } = await page(320, 256, lang);
       await el.start();
-      const svg = await until(() => qr(el), 5000, 'the QR code');
+      const svg = await until(() => qr(el), 10_000, codeFor(el));
       const box = svg.getBoundingClientRect();
       expect(box.width, 'never smaller than 160 px').to.be.at.least(160);
       expect(box.height).to.be.closeTo(box.width, 1);
@@ -72,7 +75,7 @@ describe('400 % zoom: a 320 × 256 px window (WCAG 1.4.4, 1.4.10)', function () 
     it(`says when part of the code is off the screen, and stops when it is all there (${lang})`, async () => {
       const { el, win } = await page(320, 256, lang);
       await el.start();
-      const svg = await until(() => qr(el), 5000, 'the QR code');
+      const svg = await until(() => qr(el), 10_000, codeFor(el));
       win.scrollTo(0, 0);
       // The heading and the status line push the code's lower part below the 256 px.
       expect(svg.getBoundingClientRect().bottom).to.be.greaterThan(256);
@@ -92,7 +95,7 @@ describe('400 % zoom: a 320 × 256 px window (WCAG 1.4.4, 1.4.10)', function () 
     it(`says nothing when the user has scrolled the whole code away, to read the help (${lang})`, async () => {
       const { el, win } = await page(320, 256, lang);
       await el.start();
-      const svg = await until(() => qr(el), 5000, 'the QR code');
+      const svg = await until(() => qr(el), 10_000, codeFor(el));
       el.shadowRoot!.querySelector<HTMLButtonElement>('[data-action="help"]')!.click();
       await el.updateComplete;
       win.scrollTo(0, win.document.documentElement.scrollHeight);
@@ -115,7 +118,7 @@ describe('400 % zoom: a 320 × 256 px window (WCAG 1.4.4, 1.4.10)', function () 
   it('"Larger QR code" shows it larger where there is room, and never wider than the window', async () => {
     const wide = await page(640, 480, 'en');
     await wide.el.start();
-    const svg = await until(() => qr(wide.el), 5000, 'the QR code');
+    const svg = await until(() => qr(wide.el), 10_000, codeFor(wide.el));
     const normal = svg.getBoundingClientRect().width;
     const toggle = wide.el.shadowRoot!.querySelector<HTMLButtonElement>('[data-action="larger-qr"]')!;
     expect(toggle.textContent!.trim()).to.equal('Larger QR code');
@@ -129,7 +132,7 @@ describe('400 % zoom: a 320 × 256 px window (WCAG 1.4.4, 1.4.10)', function () 
 
     const narrow = await page(320, 256, 'en');
     await narrow.el.start();
-    await until(() => qr(narrow.el), 5000, 'the QR code');
+    await until(() => qr(narrow.el), 10_000, codeFor(narrow.el));
     narrow.el.shadowRoot!.querySelector<HTMLButtonElement>('[data-action="larger-qr"]')!.click();
     await narrow.el.updateComplete;
     const large = qr(narrow.el)!.getBoundingClientRect();
@@ -188,7 +191,7 @@ describe('the keyboard alone (WCAG 2.1.1, 2.1.2, 2.4.3)', function () {
     expect(ring.outlineStyle).to.equal('solid');
     expect(parseFloat(ring.outlineWidth)).to.be.at.least(2);
     await sendKeys({ press: 'Enter' });
-    await until(() => qr(el), 5000, 'the QR code');
+    await until(() => qr(el), 10_000, codeFor(el));
 
     // The begin button went away with its panel: focus stays in the element, on Cancel (the
     // larger-code toggle waits for a code to enlarge).
@@ -238,7 +241,7 @@ describe('the keyboard alone (WCAG 2.1.1, 2.1.2, 2.4.3)', function () {
     wrapper.querySelector<HTMLButtonElement>('#before')!.focus();
     await sendKeys({ press: 'Tab' });
     await sendKeys({ press: 'Enter' });
-    await until(() => qr(el), 5000, 'the QR code');
+    await until(() => qr(el), 10_000, codeFor(el));
     expect(focused(el)).to.equal('Cancel');
     await sendKeys({ press: 'Enter' });
     await until(() => el.state === 'cancelled', 3000, 'cancelled');

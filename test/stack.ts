@@ -9,13 +9,22 @@ import { decodeQr } from './decode-qr.js';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `predicate` every 25 ms with real timers; resolves with its first truthy value. */
-export async function until<T>(predicate: () => T | Promise<T>, ms: number, what: string): Promise<NonNullable<T>> {
+/**
+ * Polls `predicate` every 25 ms with real timers; resolves with its first truthy value. `what` may be
+ * a function, so a time-out says how things stood then.
+ */
+export async function until<T>(
+  predicate: () => T | Promise<T>,
+  ms: number,
+  what: string | (() => string),
+): Promise<NonNullable<T>> {
   const deadline = performance.now() + ms;
   for (;;) {
     const value = await predicate();
     if (value) return value as NonNullable<T>;
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (performance.now() > deadline) {
+      throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'string' ? what : what()}`);
+    }
     await sleep(25);
   }
 }
