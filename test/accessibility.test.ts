@@ -468,31 +468,37 @@ describe('an ending does not take focus from where the user is reading (2.4.3)',
     expect(el.shadowRoot!.querySelector('[role="status"]')!.textContent).to.contain("BankID didn't respond in time.");
   });
 
-  it('focus on a link in the open help stays there when the user cancels in the app', async () => {
-    const el = await mount('en', 'light');
-    await begin(el);
-    buttonNamed(el, 'Problems with BankID?')!.click();
-    await settle(el);
-    const support = el.shadowRoot!.querySelector<HTMLAnchorElement>('#help a[href="https://support.bankid.com"]')!;
-    support.focus();
-    backend.reply('collect', failed('userCancel'));
-    await settle(el, 2000);
-    expect(el.state).to.equal('cancelled');
-    expect(el.shadowRoot!.activeElement).to.equal(support);
-  });
-
-  it('focus on the help toggle just pressed stays there when the order fails (the help is being read)', async () => {
-    const el = await mount('en', 'light');
-    await begin(el);
-    const toggle = buttonNamed(el, 'Problems with BankID?')!;
-    toggle.focus();
-    toggle.click();
-    await settle(el);
-    backend.reply('collect', failed('expiredTransaction'));
-    await settle(el, 2000);
-    expect(el.state).to.equal('failed');
-    expect(el.shadowRoot!.activeElement).to.equal(toggle);
-  });
+  // The help being read: focus on its toggle (just pressed) or on one of its links stays there.
+  const inTheHelp: Array<[string, (el: BankIdLogin) => HTMLElement, string, 'cancelled' | 'failed']> = [
+    [
+      'a link in the open help, the user cancels in the app',
+      (el) => el.shadowRoot!.querySelector<HTMLAnchorElement>('#help a[href="https://support.bankid.com"]')!,
+      'userCancel',
+      'cancelled',
+    ],
+    [
+      'the help toggle just pressed, the order fails',
+      (el) => buttonNamed(el, 'Problems with BankID?')!,
+      'expiredTransaction',
+      'failed',
+    ],
+  ];
+  for (const [what, target, hintCode, state] of inTheHelp) {
+    it(`focus stays in the help: ${what}`, async () => {
+      const el = await mount('en', 'light');
+      await begin(el);
+      const toggle = buttonNamed(el, 'Problems with BankID?')!;
+      toggle.focus();
+      toggle.click();
+      await settle(el);
+      const focused = target(el);
+      focused.focus();
+      backend.reply('collect', failed(hintCode));
+      await settle(el, 2000);
+      expect(el.state).to.equal(state);
+      expect(el.shadowRoot!.activeElement).to.equal(focused);
+    });
+  }
 
   it('focus nowhere (the page itself) still goes to Try again', async () => {
     const el = await mount('en', 'light');
