@@ -74,12 +74,105 @@ const shortNamesStayInside = {
     return null;
   },
 };
+/**
+ * Fields of our internal object shapes get short names too: the flow's snapshot, actions and
+ * effects (flow.ts), a backend answer's failure (backend.ts), the QR code's visibility
+ * (qr-visibility.ts) and cached symbol, and the order controller's methods. Only our modules build
+ * and read them; none goes into JSON, storage, an event detail or a public type, nor comes from a
+ * library or the platform. `internalFieldsStayInside` fails the build if one is ever spelled as a
+ * string in our code or appears in a library's. (Not here: fields that are saved or sent, such as
+ * orderRef, flow, qrDeadline, nor the public Platform's.)
+ */
+const internalFields = [
+  'snapshot',
+  'effects',
+  'timeWarning',
+  'launchButton',
+  'restarting',
+  'reconnect',
+  'elsewhere',
+  'endedElsewhere',
+  'browserHint',
+  'lastErrorCode',
+  'attempts',
+  'ifStillOurs',
+  'announce',
+  'handedOver',
+  'justWoke',
+  'retryAfterMs',
+  'failure',
+  'partlyHidden',
+  'cutAbove',
+  'kind',
+  'payload',
+  'symbol',
+  // The order controller's methods that the element calls (the class is not exported).
+  'startSoon',
+  'switchFlow',
+  'takeBack',
+  'moreTime',
+  'resumeSaved',
+];
+
+const internalFieldsStayInside = {
+  name: 'internal-fields-stay-inside',
+  transform(code, id) {
+    const ours = id.includes('/lib/') && !id.includes('node_modules');
+    if (!ours) {
+      const used = internalFields.filter((name) => new RegExp(`\\b${name}\\b`).test(code));
+      if (used.length) this.error(`${id} uses ${used.join(', ')}: take them out of internalFields`);
+      return null;
+    }
+    eachNode(this.parse(code), (node) => {
+      const text = node.type === 'Literal' ? node.value : node.type === 'TemplateElement' ? node.value.cooked : null;
+      if (typeof text === 'string' && internalFields.includes(text)) {
+        this.error(`${id}: "${text}" is spelled as a string (at ${node.start}): take it out of internalFields`);
+      }
+    });
+    return null;
+  },
+};
+
+/**
+ * Every msg() of ours names its id, so @lit/localize never derives one by hashing the text: its
+ * FNV-1a hasher (about 230 B gzip) stays out of the bundle. The build fails on a msg() in our code
+ * without a literal `id`; were one derived anyway, it would throw rather than quietly show English.
+ */
+const msgIdsOnly = {
+  name: 'msg-ids-only',
+  load(id) {
+    if (!id.replace(/\\/g, '/').endsWith('/@lit/localize/internal/id-generation.js')) return null;
+    return 'export function generateMsgId() { throw new Error("bankid-login: msg() needs an id"); }';
+  },
+  transform(code, id) {
+    if (!id.includes('/lib/') || id.includes('node_modules')) return null;
+    eachNode(this.parse(code), (node) => {
+      if (node.type !== 'CallExpression' || node.callee.type !== 'Identifier' || node.callee.name !== 'msg') return;
+      const options = node.arguments[1];
+      const named =
+        options?.type === 'ObjectExpression' &&
+        options.properties.some(
+          (p) => p.type === 'Property' && !p.computed && p.key.name === 'id' && p.value.type === 'Literal',
+        );
+      if (!named) this.error(`${id}: msg() without a literal id (at ${node.start}): the bundle cannot derive one`);
+    });
+    return null;
+  },
+};
+
 export const terserOptions = {
   ecma: 2021,
   module: true,
-  compress: { passes: 2 },
-  format: { comments: false },
-  ...(mangled.length ? { mangle: { properties: { regex: new RegExp(`^(${mangled.join('|')})$`) } } } : {}),
+  // Measured against the defaults: gzip finds a small function called in many places cheaper than
+  // its body inlined into each (inline, reduce_funcs), and statements cheaper than one long comma
+  // sequence (sequences). About 110 B gzip off the bundle, 175 B off our own code.
+  compress: { passes: 2, inline: 0, reduce_funcs: false, sequences: false },
+  format: { comments: false, quote_style: 2 }, // always "": fewer kinds of quote for gzip to tell apart
+  // builtins: terser would otherwise keep every name it knows from some DOM interface (effects,
+  // kind, queue, run …) even though the regex names only ours, each checked above.
+  mangle: {
+    properties: { regex: new RegExp(`^(${[...mangled, ...internalFields].join('|')})$`), builtins: true },
+  },
 };
 
 // tsc's __decorate helper reads `this` at module top level, where it is undefined on purpose.
@@ -144,9 +237,11 @@ export default {
   onwarn,
   output: { file: 'dist/bankid-login.bundle.js', format: 'es', sourcemap: true },
   plugins: [
+    msgIdsOnly, // before chainedSourceMaps, which would load the real module
     chainedSourceMaps,
     minifyTemplates,
     nodeResolve({ browser: true, exportConditions: ['production'] }),
+    internalFieldsStayInside,
     shortNamesStayInside,
     terser(terserOptions),
   ],

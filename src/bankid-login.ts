@@ -1,12 +1,4 @@
-import {
-  html,
-  LitElement,
-  nothing,
-  svg,
-  type PropertyDeclarations,
-  type PropertyValues,
-  type TemplateResult,
-} from 'lit';
+import { html, LitElement, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
 import { updateWhenLocaleChanges } from '@lit/localize';
 import type { Flow } from './events.js';
 import { isLive, type OrderState, type Snapshot } from './flow.js';
@@ -523,7 +515,8 @@ export class BankIdLogin extends LitElement {
       viewBox="0 0 ${size} ${size}"
       shape-rendering="crispEdges"
     >
-      ${svg`<rect width=${size} height=${size} fill="#fff"></rect><path d=${path} fill="#000"></path>`}
+      <rect width=${size} height=${size} fill="#fff"></rect>
+      <path d=${path} fill="#000"></path>
     </svg>`;
   }
 

@@ -20,7 +20,8 @@ export function installLocalization(): boolean {
       sourceLocale,
       targetLocales,
       loadLocale: async (code) => {
-        if (code === 'sv') return sv;
+        // Not the module namespace itself: the bundle would then carry a frozen copy of it.
+        if (code === 'sv') return { templates: sv.templates };
         throw new Error(`bankid-login: no locale ${code}`);
       },
     });

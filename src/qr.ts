@@ -1,4 +1,4 @@
-import { correction, generate } from 'lean-qr/nano';
+import { generate } from 'lean-qr/nano';
 
 /** Blank modules around the symbol; ISO 18004 asks for 4 so scanners find the edges. */
 export const QR_QUIET_ZONE = 4;
@@ -13,8 +13,8 @@ export interface QrSymbol {
 /** Encodes a BankID QR payload at error correction L (smallest symbol, as BankID's own samples use). */
 export function qrSymbol(payload: string): QrSymbol {
   // lean-qr/nano: byte mode only, and it keeps the level it is given (the full encoder raises it
-  // where the version has room) at half the size.
-  const code = generate(payload, { minCorrectionLevel: correction.L });
+  // where the version has room) at half the size. Its default minimum is L (correction.L = 0).
+  const code = generate(payload);
   const n = code.size;
   let path = '';
   for (let y = 0; y < n; y++) {

@@ -2,15 +2,12 @@ import { css } from 'lit';
 
 /**
  * Colours and fonts come from the host page by default, so the card fits light and dark pages alike.
- * Public custom properties are read once into private --_ variables.
+ * Public custom properties used more than once are read once into private --_ variables.
  */
 export const styles = css`
   :host {
     --_accent: var(--bankid-login-accent, #183e4f);
-    --_on-accent: var(--bankid-login-on-accent, #fff);
-    --_background: var(--bankid-login-background, transparent);
     --_border: var(--bankid-login-border, 1px solid color-mix(in srgb, currentColor 22%, transparent));
-    --_radius: var(--bankid-login-radius, 12px);
     --_focus: var(--bankid-login-focus, #1a73e8);
     display: block;
     box-sizing: border-box;
@@ -37,9 +34,9 @@ export const styles = css`
     align-items: stretch;
     gap: 0.75rem;
     padding: 1.25rem;
-    background: var(--_background);
+    background: var(--bankid-login-background, transparent);
     border: var(--_border);
-    border-radius: var(--_radius);
+    border-radius: var(--bankid-login-radius, 12px);
   }
   /* Live panels keep one height per flow (a 3-line status, a fixed slot), so nothing moves under the pointer. */
   .card.live .message {
@@ -121,7 +118,8 @@ export const styles = css`
     border-radius: 4px;
   }
   /* Larger, but never taller than the window: at 400 % zoom all of it must still fit on the screen. */
-  .qr-box.large .qr {
+  .qr-box.large .qr,
+  .qr-box.large .qr-placeholder {
     width: 100%;
     max-width: min(480px, calc(100vh - 2rem));
   }
@@ -131,10 +129,6 @@ export const styles = css`
   }
   .qr-box > .note {
     margin-top: 0.5rem;
-  }
-  .qr-box.large .qr-placeholder {
-    width: 100%;
-    max-width: min(480px, calc(100vh - 2rem));
   }
   .reserved {
     visibility: hidden;
@@ -213,7 +207,7 @@ export const styles = css`
   }
   .primary {
     background: var(--_accent);
-    color: var(--_on-accent);
+    color: var(--bankid-login-on-accent, #fff);
     border: 1px solid var(--_accent);
     font-weight: 600;
   }
