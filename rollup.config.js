@@ -47,14 +47,14 @@ function privateNames() {
   return [...declared].filter((name) => !open.has(name) && !spelled.has(name) && !platformName(name)).sort();
 }
 
-const mangled = privateNames();
+export const mangled = privateNames();
 
 /**
  * Fails the build when a name about to be shortened is used other than as `this.name` or a class
  * member: on another object (JSON, storage, an event detail, a library's) or as an object key, the
  * short name would not be what the other side reads.
  */
-const shortNamesStayInside = {
+export const shortNamesStayInside = {
   name: 'short-names-stay-inside',
   renderChunk(code) {
     const names = new Set(mangled);
@@ -114,7 +114,7 @@ const internalFields = [
   'resumeSaved',
 ];
 
-const internalFieldsStayInside = {
+export const internalFieldsStayInside = {
   name: 'internal-fields-stay-inside',
   transform(code, id) {
     const ours = id.includes('/lib/') && !id.includes('node_modules');
@@ -138,7 +138,7 @@ const internalFieldsStayInside = {
  * FNV-1a hasher (about 230 B gzip) stays out of the bundle. The build fails on a msg() in our code
  * without a literal `id`; were one derived anyway, it would throw rather than quietly show English.
  */
-const msgIdsOnly = {
+export const msgIdsOnly = {
   name: 'msg-ids-only',
   load(id) {
     if (!id.replace(/\\/g, '/').endsWith('/@lit/localize/internal/id-generation.js')) return null;
