@@ -170,6 +170,43 @@ describe('bankid-login-check', { concurrency: true }, () => {
     assert.match(failed[0]!.why, /a form post got 200/);
   });
 
+  test('a 429 is not a refusal: a backend that rate-limits a cross-site form post once and then accepts it fails', async () => {
+    const { sim, rp } = await simulator();
+    const backend = backendWith(rp);
+    // It accepts form posts from anywhere, but its limit answers the first one (as one used up by
+    // the checker's earlier starts would); a later 429 never clears.
+    let formPosts = 0;
+    const api = (always429: boolean) =>
+      serve(async (request, clientAddress) => {
+        const headers = new Headers(request.headers);
+        let body = await request.text();
+        if (headers.get('content-type')?.startsWith('application/x-www-form-urlencoded')) {
+          if (always429 || formPosts++ === 0) {
+            return Response.json({ errorCode: 'tooManyRequests' }, { status: 429, headers: { 'Retry-After': '1' } });
+          }
+          body = JSON.stringify(Object.fromEntries(new URLSearchParams(body)));
+          headers.set('content-type', 'application/json');
+          headers.delete('origin');
+          headers.delete('sec-fetch-site');
+        }
+        return backend.fetch(new Request(request.url, { method: request.method, headers, body }), { clientAddress });
+      });
+    const once = failures(await run(await api(false), sim));
+    assert.deepEqual(
+      once.map((r) => r.name),
+      ['a cross-site form post (not JSON) is refused'],
+    );
+    assert.match(once[0]!.why, /a form post got 200/);
+    assert.equal(formPosts, 2, 'the checker asks again after the Retry-After');
+
+    const always = failures(await run(await api(true), sim));
+    assert.deepEqual(
+      always.map((r) => r.name),
+      ['a cross-site form post (not JSON) is refused'],
+    );
+    assert.match(always[0]!.why, /a form post got 429 twice: a rate limit answered/);
+  });
+
   test('the command prints one line per check and "N passed, N failed"; exit 1 on a failure, 2 on bad flags', async () => {
     const { sim, rp } = await simulator();
     const backend = backendWith(rp);
