@@ -68,7 +68,7 @@ export class BankIdLogin extends LitElement {
     api: {},
     flow: {},
     operation: {},
-    lang: {},
+    lang: { reflect: true }, // as on any element: el.lang = 'en' writes the attribute
     launchButtonDelay: { type: Number, attribute: 'launch-button-delay' },
     startOnConnect: {
       attribute: 'start-on-connect',
@@ -100,8 +100,9 @@ export class BankIdLogin extends LitElement {
   /** `auth` (log in) or `sign`. */
   operation: Operation = 'auth';
 
+  // No initial value: Lit would write it to the attribute of every element.
   /** `sv` or `en` (region suffixes accepted); otherwise the nearest `[lang]`, else Swedish. */
-  override lang = '';
+  declare lang: string;
 
   /** Milliseconds after the automatic try before the open-the-app button shows. */
   launchButtonDelay = 5000;

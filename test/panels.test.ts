@@ -802,6 +802,24 @@ describe('language', () => {
     expect(beginLabel(el)).to.equal(TEXT.en.begin);
   });
 
+  it('lang set as a property is written to the attribute, as on any element, and goes with it', async () => {
+    await primeLocale('sv');
+    const wrapper = await fixture<HTMLDivElement>(
+      html`<div lang="en"><bankid-login api=${API} .platform=${computer}></bankid-login></div>`,
+    );
+    const el = wrapper.querySelector('bankid-login')!;
+    await settle(el);
+    expect(el.hasAttribute('lang'), 'no lang attribute of its own to begin with').to.equal(false);
+    expect(beginLabel(el)).to.equal(TEXT.en.begin);
+    el.lang = 'sv';
+    await settle(el);
+    expect(el.getAttribute('lang')).to.equal('sv');
+    expect(beginLabel(el)).to.equal(TEXT.sv.begin);
+    el.removeAttribute('lang');
+    await settle(el);
+    expect(beginLabel(el)).to.equal(TEXT.en.begin);
+  });
+
   it('with no lang anywhere it shows Swedish', async () => {
     await withoutHtmlLang(async () => {
       await primeLocale('en');
