@@ -33,6 +33,9 @@ const node = await run(process.execPath, [
   'tsx',
   '--test',
   '--test-concurrency=4',
+  // A test (or hook) that hangs fails after 10 minutes instead of holding CI to its limit; the
+  // slowest, a framework example's install and build, takes a few.
+  '--test-timeout=600000',
   '--test-reporter=spec',
   ...nodeTestFiles,
 ]);

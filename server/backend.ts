@@ -82,7 +82,10 @@ export interface RateLimits {
   start: RateRule;
   /** collect/cancel per client. */
   poll: RateRule;
-  /** Every call to BankID, per instance (memory store) or per fleet (shared store). */
+  /**
+   * Every start and cancel sent to BankID (collects are paced per order instead), per instance
+   * (memory store) or per fleet (shared store).
+   */
   bankIdCalls: RateRule;
 }
 
@@ -153,7 +156,7 @@ export interface BankIdBackendOptions {
   publicOrigin?: string;
   /** Where the four endpoints live; default '/api/bankid'. */
   basePath?: string;
-  /** What the BankID app shows: a text, or a function of the order (required for sign). */
+  /** What the BankID app shows with every order: a text, or a function of the order. Required. */
   userVisibleData: UserVisibleDataOption;
   /** Requirements sent with every order (certificatePolicies, pinCode, mrtd, …). */
   requirement?: Requirement;
@@ -250,10 +253,18 @@ function keyFromText(text: string): Buffer | string {
 
 /**
  * The cookie key from `BANKID_COOKIE_KEY` (base64 or base64url of 32 random bytes); every instance
- * needs the same one. Unset: a random key with a warning (orders then do not survive a restart).
+ * needs the same one. Unset: an error with `NODE_ENV=production` (a random key per process would
+ * break every login that reaches another instance or outlives a restart); elsewhere a random key
+ * with a warning.
  */
 export function cookieKeyFromEnv(env: Record<string, string | undefined> = process.env): Buffer {
   const text = (env['BANKID_COOKIE_KEY'] ?? '').trim();
+  if (text === '' && env['NODE_ENV'] === 'production') {
+    throw new Error(
+      'BANKID_COOKIE_KEY is not set (NODE_ENV=production): every instance needs the same 32 random bytes, in base64. ' +
+        `Make one with: node -e "console.log(require('node:crypto').randomBytes(32).toString('base64'))"`,
+    );
+  }
   if (text === '') {
     console.warn(
       'bankid-login: BANKID_COOKIE_KEY is not set, using a random key. Orders in progress will not ' +

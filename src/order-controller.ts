@@ -301,6 +301,8 @@ export class OrderController implements ReactiveController {
       // Cancelled, switched or removed meanwhile: no order may be left behind.
       if (result.ok) {
         orderRef = result.value.orderRef;
+        // The page's cancel: the host hears of the order (CONTRACT §3, every new order), then of its cancel.
+        if (this.cancelAnnouncements.has(generation)) this.host.dispatchEvent(new BankIdStartEvent({ orderRef, flow }));
         await this.cancelWithin(orderRef, SWITCH_CANCEL_WAIT);
       }
     }

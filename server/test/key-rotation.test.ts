@@ -208,6 +208,21 @@ describe('previousCookieKeysFromEnv', () => {
     }
   });
 
+  test('cookieKeyFromEnv unset: an error that says how to make one with NODE_ENV=production, else a random key', (t) => {
+    assert.throws(
+      () => cookieKeyFromEnv({ NODE_ENV: 'production' }),
+      /^Error: BANKID_COOKIE_KEY is not set \(NODE_ENV=production\).* Make one with: node -e/,
+    );
+    assert.throws(() => cookieKeyFromEnv({ NODE_ENV: 'production', BANKID_COOKIE_KEY: '  ' }), /is not set/);
+    const warn = t.mock.method(console, 'warn', () => {});
+    const a = cookieKeyFromEnv({});
+    const b = cookieKeyFromEnv({ NODE_ENV: 'development' });
+    assert.equal(a.length, 32);
+    assert.notDeepEqual(a, b);
+    assert.equal(warn.mock.callCount(), 2);
+    assert.match(String(warn.mock.calls[0]!.arguments[0]), /BANKID_COOKIE_KEY is not set, using a random key/);
+  });
+
   test('cookieKeyFromEnv still says what it always said about a bad key', () => {
     assert.deepEqual(cookieKeyFromEnv({ BANKID_COOKIE_KEY: B.toString('base64url') }), B);
     assert.throws(

@@ -11,17 +11,35 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { connect as http2Connect, createServer as createHttp2Server, type Http2Server } from 'node:http2';
-import { connect as netConnect, type AddressInfo } from 'node:net';
+import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import { createBankIdBackend } from '../index.js';
 import { jsonResponse, toNodeListener } from '../http.js';
 import { API, KEY, completionData, fakeBankId } from './support.js';
 
 const servers: Array<Server | Http2Server> = [];
-after(() => Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve)))));
+const sockets = new Set<Socket>();
+/** Keeps the server's connections, so the end of the file can cut them: close() alone waits for them. */
+function track<T extends Server | Http2Server>(server: T): T {
+  servers.push(server);
+  server.on('connection', (socket: Socket) => sockets.add(socket));
+  return server;
+}
+after(async () => {
+  for (const socket of sockets) socket.destroy();
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+/** `promise`, or a failure that says what did not happen within `ms` (never a test that hangs). */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<number> {
-  const server = createServer(handler);
-  servers.push(server);
+  const server = track(createServer(handler));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as AddressInfo).port;
 }
@@ -160,7 +178,7 @@ describe('nodeListener', () => {
     // Ten of the hundred bytes it declares, then nothing: a slow-body client holding the socket.
     socket.write(`POST ${API}/auth HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n`);
     socket.write('Content-Length: 100\r\n\r\n{"flow":"o');
-    const text = await answer;
+    const text = await within(answer, 5000, 'the 408 and the closed socket');
     assert.match(text, /^HTTP\/1\.1 408 /);
     assert.match(text, /\r\nConnection: close\r\n/i);
     assert.equal(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).errorCode, 'requestTimeout');
@@ -169,16 +187,19 @@ describe('nodeListener', () => {
 
   test('on HTTP/2 the 408 also ends the stream, so a client cannot keep trickling into it', async () => {
     const listener = toNodeListener(async () => jsonResponse(200, {}), { maxBodyBytes: 4096, bodyDeadlineMs: 300 });
-    const server = createHttp2Server(listener as unknown as Parameters<typeof createHttp2Server>[1]);
-    servers.push(server);
+    const server = track(createHttp2Server(listener as unknown as Parameters<typeof createHttp2Server>[1]));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const session = http2Connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    session.on('error', () => {}); // a failure shows as a missing answer below
+    const stream = session.request({ ':method': 'POST', ':path': `${API}/auth`, ...json });
+    const trickle = setInterval(() => !stream.closed && stream.write(' '), 100);
     try {
-      const stream = session.request({ ':method': 'POST', ':path': `${API}/auth`, ...json });
+      stream.on('error', () => {});
       stream.write('{"flow":"o'); // and never the rest
-      const trickle = setInterval(() => !stream.closed && stream.write(' '), 100);
-      const status = await new Promise<number>((resolve) =>
-        stream.on('response', (h) => resolve(Number(h[':status']))),
+      const status = await within(
+        new Promise<number>((resolve) => stream.on('response', (h) => resolve(Number(h[':status'])))),
+        5000,
+        'the 408 on HTTP/2',
       );
       let text = '';
       stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -186,20 +207,23 @@ describe('nodeListener', () => {
         new Promise<string>((resolve) => stream.on('close', () => resolve(`closed, code ${stream.rstCode}`))),
         new Promise<string>((resolve) => setTimeout(() => resolve('still open after 2 s'), 2000)),
       ]);
-      clearInterval(trickle);
       assert.equal(status, 408);
       assert.equal(closedAfter, 'closed, code 0');
       assert.equal(JSON.parse(text).errorCode, 'requestTimeout', 'the whole answer arrived before the stream ended');
       // A lower-case method (HTTP/2 allows it) is the method, not a 500.
       const lower = session.request({ ':method': 'get', ':path': `${API}/auth` });
-      const lowerStatus = await new Promise<number>((resolve) =>
-        lower.on('response', (h) => resolve(Number(h[':status']))),
+      lower.on('error', () => {});
+      const lowerStatus = await within(
+        new Promise<number>((resolve) => lower.on('response', (h) => resolve(Number(h[':status'])))),
+        5000,
+        'the answer to a lower-case method',
       );
       lower.resume();
       lower.end();
       assert.equal(lowerStatus, 200);
     } finally {
-      session.close();
+      clearInterval(trickle);
+      session.destroy(); // close() would wait for every stream, and the server's close() for it
     }
   });
 
@@ -235,8 +259,7 @@ describe('nodeListener', () => {
   });
 
   test('on node:http2 (as Fastify with http2: true, or a TLS front): the authority counts as Host, no HTTP/1 headers go out', async () => {
-    const server = createHttp2Server(backend.nodeListener as unknown as Parameters<typeof createHttp2Server>[1]);
-    servers.push(server);
+    const server = track(createHttp2Server(backend.nodeListener as unknown as Parameters<typeof createHttp2Server>[1]));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const session = http2Connect(`http://127.0.0.1:${port}`);
@@ -247,9 +270,10 @@ describe('nodeListener', () => {
         const chunks: Buffer[] = [];
         stream.on('response', (h) => (answer = h));
         stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () =>
-          resolve({ status: Number(answer[':status']), headers: answer, text: Buffer.concat(chunks).toString() }),
-        );
+        const done = () =>
+          resolve({ status: Number(answer[':status']), headers: answer, text: Buffer.concat(chunks).toString() });
+        stream.on('end', done);
+        stream.on('close', done); // a stream the server closed early may end without 'end'
         stream.on('error', reject);
         stream.end(body);
       });
@@ -280,7 +304,7 @@ describe('nodeListener', () => {
       assert.deepEqual(warnings, []);
     } finally {
       process.off('warning', onWarning);
-      session.close();
+      session.destroy();
     }
   });
 });
