@@ -17,7 +17,7 @@ export interface RedisClientLike {
 
 export interface RedisStoreOptions {
   /** A Redis URL such as redis://localhost:6379 (rediss:// for TLS); the store makes and owns the client. */
-  url?: string;
+  url?: string | undefined; // `| undefined`: process.env.REDIS_URL goes in as it is (exactOptionalPropertyTypes)
   /** Or a client you made and connected (node-redis v4+ or ioredis); you close it. */
   client?: RedisClientLike;
   /** Key prefix; default 'bankid-login'. Keys look like `{bankid-login}:bucket:<key>`. */

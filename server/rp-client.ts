@@ -159,7 +159,7 @@ export interface RpClientOptions {
   ca: string | Buffer | Array<string | Buffer>;
   /** The RP certificate and key as PKCS#12, with `passphrase`. */
   pfx?: Buffer | string;
-  passphrase?: string;
+  passphrase?: string | undefined; // `| undefined`: process.env.BANKID_PASSPHRASE goes in as it is (exactOptionalPropertyTypes)
   /** Or the RP key and certificate as PEM. */
   key?: string | Buffer;
   cert?: string | Buffer;

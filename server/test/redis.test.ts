@@ -112,6 +112,9 @@ describe('createRedisStore: the store contract', () => {
   test('option mistakes are TypeErrors', () => {
     assert.throws(() => createRedisStore({} as never), /either \{ url \} or \{ client \}/);
     assert.throws(() => createRedisStore({ client: {} }), /node-redis .* or ioredis/);
+    // An unset variable, passed as the README shows it (and typed so, also under exactOptionalPropertyTypes).
+    const unset: string | undefined = process.env['BANKID_LOGIN_NO_SUCH_VARIABLE'];
+    assert.throws(() => createRedisStore({ url: unset }), /either \{ url \} or \{ client \}/);
   });
 
   test("with your own client the entry works where the 'redis' package is not installed", async () => {
