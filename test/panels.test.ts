@@ -3,6 +3,7 @@
  * region, focus, accessibility (axe), language resolution, links and CSP (CONTRACT §2, §6).
  */
 import { fixture, html, expect } from '@open-wc/testing';
+import { sendKeys } from '@web/test-runner-commands';
 import sinon from 'sinon';
 import '../src/define.js';
 import { BankIdLogin } from '../src/bankid-login.js';
@@ -962,5 +963,46 @@ describe('links and inline styles', () => {
     await eachState((el, label) => {
       expect(root(el).querySelectorAll('[style]'), label).to.have.length(0);
     });
+  });
+});
+
+// ---------------------------------------------------------------- styling
+
+describe('styling: each documented custom property reaches what it styles', () => {
+  it('accent and on-accent (the main button), background, border and radius (the card), focus (the ring)', async () => {
+    const wrapper = await fixture<HTMLDivElement>(
+      html`<div>
+        <button id="before">before</button>
+        <bankid-login api=${API} lang="sv" .platform=${computer}></bankid-login>
+      </div>`,
+    );
+    const el = wrapper.querySelector('bankid-login')!;
+    const set = {
+      '--bankid-login-accent': 'rgb(1, 2, 3)',
+      '--bankid-login-on-accent': 'rgb(4, 5, 6)',
+      '--bankid-login-background': 'rgb(7, 8, 9)',
+      '--bankid-login-border': '3px dashed rgb(10, 11, 12)',
+      '--bankid-login-radius': '7px',
+      '--bankid-login-focus': 'rgb(13, 14, 15)',
+    };
+    for (const [name, value] of Object.entries(set)) el.style.setProperty(name, value);
+    await settle(el);
+    const card = getComputedStyle(root(el).querySelector('.card')!);
+    const beginButton = root(el).querySelector<HTMLButtonElement>('[data-action="begin"]')!;
+    const main = getComputedStyle(beginButton);
+    expect(main.backgroundColor).to.equal('rgb(1, 2, 3)');
+    expect(main.color).to.equal('rgb(4, 5, 6)');
+    expect(card.backgroundColor).to.equal('rgb(7, 8, 9)');
+    expect([card.borderTopWidth, card.borderTopStyle, card.borderTopColor]).to.deep.equal([
+      '3px',
+      'dashed',
+      'rgb(10, 11, 12)',
+    ]);
+    expect(card.borderTopLeftRadius).to.equal('7px');
+    // The ring shows for keyboard focus.
+    wrapper.querySelector<HTMLButtonElement>('#before')!.focus();
+    await sendKeys({ press: 'Tab' });
+    expect(root(el).activeElement).to.equal(beginButton);
+    expect(getComputedStyle(beginButton).outlineColor).to.equal('rgb(13, 14, 15)');
   });
 });
