@@ -68,7 +68,14 @@ export class BankIdLogin extends LitElement {
     api: {},
     flow: {},
     operation: {},
-    lang: { reflect: true }, // as on any element: el.lang = 'en' writes the attribute
+    // As on any element: el.lang = 'en' writes the attribute, and without one it reads ''.
+    lang: {
+      reflect: true,
+      converter: {
+        fromAttribute: (value: string | null) => value ?? '',
+        toAttribute: (value: string) => value || null,
+      },
+    },
     launchButtonDelay: { type: Number, attribute: 'launch-button-delay' },
     startOnConnect: {
       attribute: 'start-on-connect',
@@ -100,9 +107,8 @@ export class BankIdLogin extends LitElement {
   /** `auth` (log in) or `sign`. */
   operation: Operation = 'auth';
 
-  // No initial value: Lit would write it to the attribute of every element.
   /** `sv` or `en` (region suffixes accepted); otherwise the nearest `[lang]`, else Swedish. */
-  declare lang: string;
+  override lang = '';
 
   /** Milliseconds after the automatic try before the open-the-app button shows. */
   launchButtonDelay = 5000;

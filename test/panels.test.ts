@@ -811,6 +811,7 @@ describe('language', () => {
     const el = wrapper.querySelector('bankid-login')!;
     await settle(el);
     expect(el.hasAttribute('lang'), 'no lang attribute of its own to begin with').to.equal(false);
+    expect(el.lang, 'unset reads as on any element').to.equal('');
     expect(beginLabel(el)).to.equal(TEXT.en.begin);
     el.lang = 'sv';
     await settle(el);
@@ -818,6 +819,7 @@ describe('language', () => {
     expect(beginLabel(el)).to.equal(TEXT.sv.begin);
     el.removeAttribute('lang');
     await settle(el);
+    expect(el.lang).to.equal('');
     expect(beginLabel(el)).to.equal(TEXT.en.begin);
   });
 
