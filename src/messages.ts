@@ -366,7 +366,7 @@ export function messageText(
       return own(
         overrides,
         'no-nfc',
-        msg('This phone cannot read your passport or ID card: it has no NFC. Try again on a phone with NFC.', {
+        msg('Your phone cannot read your passport or ID card: it has no NFC. Try again on a phone with NFC.', {
           id: 'no-nfc',
         }),
       );
@@ -380,8 +380,18 @@ export function messageText(
       );
     case 'other-tab':
       return sign
-        ? own(overrides, 'other-tab-sign', msg('The signing continues in the other tab.', { id: 'other-tab-sign' }))
-        : own(overrides, 'other-tab-auth', msg('The login continues in the other tab.', { id: 'other-tab-auth' }));
+        ? own(
+            overrides,
+            'other-tab-sign',
+            msg('The signing continues in the other tab. Go there, or select “Continue here”.', {
+              id: 'other-tab-sign',
+            }),
+          )
+        : own(
+            overrides,
+            'other-tab-auth',
+            msg('The login continues in the other tab. Go there, or select “Continue here”.', { id: 'other-tab-auth' }),
+          );
     case 'step-up-failed':
       return own(
         overrides,
@@ -428,7 +438,8 @@ export const labels = {
   smallerQr: (overrides?: TextOverrides) =>
     own(overrides, 'label-smaller-qr', msg('Smaller QR code', { id: 'label-smaller-qr' })),
   help: (overrides?: TextOverrides) => own(overrides, 'label-help', msg('Problems with BankID?', { id: 'label-help' })),
-  qr: (overrides?: TextOverrides) => own(overrides, 'label-qr', msg('QR code for BankID', { id: 'label-qr' })),
+  qr: (overrides?: TextOverrides) =>
+    own(overrides, 'label-qr', msg('QR code to scan with the BankID app', { id: 'label-qr' })),
 };
 
 /** Texts of panels that are not a BankID status. */
@@ -444,14 +455,14 @@ export const panelTexts = {
       ? own(
           overrides,
           'browser-hint-ios',
-          msg("BankID app not opening? Open this page in Safari instead, from the menu of the app you're in.", {
+          msg("BankID app not opening? Open this page in Safari instead, from the app's menu.", {
             id: 'browser-hint-ios',
           }),
         )
       : own(
           overrides,
           'browser-hint-android',
-          msg("BankID app not opening? Open this page in Chrome instead, from the menu of the app you're in.", {
+          msg("BankID app not opening? Open this page in Chrome instead, from the app's menu.", {
             id: 'browser-hint-android',
           }),
         ),
@@ -509,7 +520,7 @@ export function helpContent(): TemplateResult {
       <li>
         ${msg(
           html`<strong
-              >Antivirus software, a firewall or a "bank protection" feature is stopping BankID from reaching the
+              >Antivirus software, a firewall or a “bank protection” feature is stopping BankID from reaching the
               internet.</strong
             >
             Update your antivirus software, or ask the vendor how to allow BankID.`,

@@ -131,7 +131,7 @@ const TEXT = {
       /support\.bankid\.com/,
       /Your version of BankID is out of date/,
       /Open or Allow/,
-      /Antivirus software, a firewall or a "bank protection"/,
+      /Antivirus software, a firewall or a “bank protection”/,
       /operating system is too old.*Update the operating system.*Mobile BankID/,
     ],
   },

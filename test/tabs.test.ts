@@ -26,7 +26,7 @@ import {
 
 const NOW = Date.parse('2025-03-14T09:30:00Z');
 const KEY = `bankid-login:auth:${new URL(API, document.baseURI).href}`;
-const ELSEWHERE = 'Inloggningen fortsätter i den andra fliken.';
+const ELSEWHERE = 'Inloggningen fortsätter i den andra fliken. Gå dit, eller välj ”Fortsätt här”.';
 
 let clock: sinon.SinonFakeTimers, backend: FakeBackend, open: sinon.SinonStub;
 beforeEach(() => ({ clock, backend, open } = installFakes(NOW)));

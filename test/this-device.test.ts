@@ -305,7 +305,7 @@ describe('this device on phones', () => {
       'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 361.0.0.35.82 (iPhone15,3; iOS 18_1_1; sv_SE; sv; scale=3.00; 1290x2796; 674117118)',
     maxTouchPoints: 5,
   });
-  const SAFARI_HINT = 'Öppnas inte BankID-appen? Öppna den här sidan i Safari i stället, via menyn i appen du är i.';
+  const SAFARI_HINT = 'Öppnas inte BankID-appen? Öppna den här sidan i Safari i stället, via appens meny.';
 
   it("Instagram's own browser: the app did not open (the page stayed in front 3 s), so it suggests Safari", async () => {
     const el = await started({ platform: instagram });
