@@ -127,7 +127,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     throw new TypeError('createRedisStore: prefix must be a short plain name');
   const key = (kind: string, name: string): string => `{${prefix}}:${kind}:${name}`;
 
-  let owned: OwnedClient | null = null;
+  /** The client the store makes from `url`, once first needed; a client you passed is not in it. */
   let made: Promise<OwnedClient> | null = null;
   let closed = false;
   let command: (args: string[]) => Promise<unknown>;
@@ -139,7 +139,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const { createClient } = await import('redis');
       // No offline queue: while Redis is away, commands fail at once instead of piling up.
       const client: OwnedClient = createClient({ url, disableOfflineQueue: true });
-      owned = client;
       // Without a listener an unreachable Redis would crash the process; one line a minute is enough.
       client.on('error', (error: Error) => {
         if (Date.now() - lastLog > 60_000) {
@@ -199,7 +198,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     },
     async close() {
       closed = true;
-      await made?.catch(() => undefined);
+      const owned = await made?.catch(() => null);
       if (owned?.isOpen) await owned.close();
       else owned?.destroy();
     },
