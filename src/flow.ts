@@ -592,8 +592,8 @@ function onCollectAnswer(
 
   // Pending.
   const hintCode = answer.hintCode;
-  const appHasIt = appHasOrder(hintCode);
   const message = pendingMessage(hintCode, { flow: current.flow, device: context.device });
+  const appHasIt = appHasOrder(message);
   const snapshot: Snapshot = {
     ...current,
     state: appHasIt ? 'signing' : 'waiting',

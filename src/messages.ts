@@ -93,11 +93,12 @@ function own(overrides: TextOverrides | undefined, id: RewordableText, ours: str
 }
 
 /**
- * Every pending hint but these two means the BankID app has the order (CONTRACT §2): also the
- * app's newer steps (face, step-up, …) and hints BankID adds after this was written.
+ * The app has the order (CONTRACT §2) when BankID's hint says so: every pending hint with a message
+ * of its own. Not before it (RFA1, RFA13), and not on a hint BankID adds later (RFA21): §4 keeps
+ * that `waiting`, so the QR code or the open-the-app button stays in view.
  */
-export function appHasOrder(hintCode: string | null): boolean {
-  return hintCode !== null && hintCode !== 'outstandingTransaction' && hintCode !== 'noClient';
+export function appHasOrder(message: MessageId): boolean {
+  return message !== 'RFA1' && message !== 'RFA13' && message !== 'RFA21';
 }
 
 /** The message for a pending order (BANKID-REFERENCE §3; unknown or missing hint → RFA21). */

@@ -652,11 +652,13 @@ describe('collect answers status failed', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('a pending answer with an unknown hint code', () => {
+  // CONTRACT §4: waiting, RFA21, polling on. It does not say the app has the order, so the ways on
+  // stay in view: the open-the-app button here, the QR code in the other flow.
   for (const [operation, text] of [
     ['auth', 'Identifiering pågår.'],
     ['sign', 'Underskrift pågår.'],
   ] as const) {
-    it(`means the app has it: signing, RFA21 (${operation}: "${text}"), no launch button, and polling goes on`, async () => {
+    it(`this device: waiting, RFA21 (${operation}: "${text}"), the open-the-app button, polling every 2 s`, async () => {
       backend.defaults.collect = backend.pending('someNewHint');
       const { el, log } = await startOrder({ operation });
       expect(backend.calls(operation)).to.have.length(1);
@@ -667,9 +669,8 @@ describe('a pending answer with an unknown hint code', () => {
         hintCode: 'someNewHint',
         message: 'RFA21',
       });
-      expect(el.state).to.equal('signing');
+      expect(el.state).to.equal('waiting');
       expect(el.hintCode).to.equal('someNewHint');
-      expect(buttonNames(el)).to.not.include('Starta BankID säkerhetsprogram');
       expect(textOf(el)).to.include(text);
       expect(buttonNames(el)).to.include('Avbryt');
 
@@ -677,12 +678,33 @@ describe('a pending answer with an unknown hint code', () => {
       expect(collects()).to.equal(1);
       await advance(el, 1);
       expect(collects(), 'polling goes on').to.equal(2);
-      await advance(el, 20_000);
+      await advance(el, 3000);
+      expect(buttonNames(el), 'the button after its delay').to.include('Starta BankID säkerhetsprogram');
+      await advance(el, 17_000);
       expect(collects()).to.equal(12);
       expect(details(log, 'failed')).to.deep.equal([]);
       expect(textOf(el)).to.include(text);
     });
   }
+
+  it('QR code: waiting, RFA21, the code stays and keeps changing, polling every second', async () => {
+    backend.defaults.collect = backend.pending('someNewHint');
+    const { el, log } = await startOrder({ flow: 'other-device' });
+    await advance(el, 1000);
+    expect(details(log, 'status').at(-1)).to.deep.equal({
+      status: 'pending',
+      hintCode: 'someNewHint',
+      message: 'RFA21',
+    });
+    expect(el.state).to.equal('waiting');
+    expect(textOf(el)).to.include('Identifiering pågår.');
+    const code = el.shadowRoot!.querySelector('svg path');
+    expect(code, 'the QR code').to.not.equal(null);
+    const first = code!.getAttribute('d');
+    await advance(el, 1000);
+    expect(collects()).to.equal(2);
+    expect(el.shadowRoot!.querySelector('svg path')!.getAttribute('d'), 'the next frame').to.not.equal(first);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

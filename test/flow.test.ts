@@ -418,16 +418,27 @@ describe('flow: pending collect answers', () => {
     });
   });
 
-  it('an unknown pending hint means the app has the order: signing, RFA21, no QR code, polling on', () => {
+  it('an unknown pending hint does not say the app has the order: waiting, RFA21, the QR code stays, polling on', () => {
     const result = run(waiting('other-device'), pending('brandNewHint', QR1));
-    expect(result.snapshot).to.include({ state: 'signing', message: 'RFA21', hintCode: 'brandNewHint', qr: null });
+    expect(result.snapshot).to.include({ state: 'waiting', message: 'RFA21', hintCode: 'brandNewHint', qr: QR1 });
     expect(result.effects).to.deep.equal([
       {
         type: 'emit',
         event: { name: 'bankid-status', detail: { status: 'pending', hintCode: 'brandNewHint', message: 'RFA21' } },
       },
-      { type: 'collect', delay: 2000 },
+      { type: 'collect', delay: 1000 },
     ]);
+    const here = run(waiting('this-device'), pending('brandNewHint'));
+    expect(here.snapshot).to.include({ state: 'waiting', message: 'RFA21', qr: null });
+    expect(here.effects.at(-1)).to.deep.equal({ type: 'collect', delay: 2000 });
+  });
+
+  it('every hint that says the app has the order is signing, with the QR code gone', () => {
+    for (const hint of ['started', 'userSign', 'userMrtd', 'userFace', 'userStepUp', 'processing']) {
+      const result = run(waiting('other-device'), pending(hint, QR1));
+      expect(result.snapshot, hint).to.include({ state: 'signing', qr: null });
+      expect(result.effects.at(-1), hint).to.deep.equal({ type: 'collect', delay: 2000 });
+    }
   });
 
   it("the app's newer steps (face, step-up, checking) are signing with their own messages", () => {
