@@ -1158,9 +1158,9 @@ function requireOrderRef(body: Record<string, unknown>): string {
 }
 
 /**
- * The body's returnUrl: a URL on our own origin (its fragment dropped), or exactly one of the iOS
- * browser schemes; undefined when there is none. Anything else would let anyone use us to send
- * users, and our nonce, elsewhere.
+ * The body's returnUrl: an http(s) URL on our own origin (its fragment dropped), or exactly one of
+ * the iOS browser schemes; undefined when there is none. Anything else would let anyone use us to
+ * send users, and our nonce, elsewhere.
  */
 function checkReturnUrl(value: unknown, origin: string | null): string | undefined {
   if (value === undefined) return undefined;
@@ -1174,7 +1174,10 @@ function checkReturnUrl(value: unknown, origin: string | null): string | undefin
   } catch {
     throw bad();
   }
-  if (url.origin !== origin) throw bad();
+  // A blob: URL has the origin of the URL inside it (blob:https://shop.example/…), yet is no page of
+  // ours; a user name (https://evil.example@shop.example/) only makes a link look like another site's.
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin) throw bad();
+  if (url.username !== '' || url.password !== '') throw bad();
   url.hash = '';
   return url.href;
 }

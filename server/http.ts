@@ -92,10 +92,15 @@ export async function readJsonObject(
   return body as Record<string, unknown>;
 }
 
-/** The path of a URL (absolute, or path and query), or null if it does not parse. */
-export function pathOf(url: string | undefined): string | null {
+/**
+ * The path of a request target (absolute, or path and query), or null if it does not parse. A
+ * target that starts with `/` is all path, as requestFromNode reads it: `//other.example/api/…` is
+ * not `/api/…`.
+ */
+export function pathOf(target: string | undefined): string | null {
+  const url = target ?? '/';
   try {
-    return new URL(url ?? '/', 'http://path.invalid').pathname;
+    return new URL(url.startsWith('/') ? `http://path.invalid${url}` : url).pathname;
   } catch {
     return null;
   }

@@ -146,6 +146,25 @@ describe('nodeListener', () => {
     assert.equal(start.status, 200);
   });
 
+  test('a target that only looks like ours (//other.example/api/bankid/auth) goes to next() with its body unread', async () => {
+    const port = await listen((req, res) => {
+      backend.nodeListener(req, res, () => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => res.writeHead(418).end(Buffer.concat(chunks)));
+      });
+    });
+    const calls = bankid.count('auth');
+    const answer = await within(
+      send(port, `//other.example${API}/auth`, { body: '{"flow":"other-device"}', headers: json }),
+      5000,
+      "the host's answer (its body read already, its end never comes)",
+    );
+    assert.equal(answer.status, 418);
+    assert.equal(answer.text, '{"flow":"other-device"}', 'the host still reads the body');
+    assert.equal(bankid.count('auth'), calls, 'BankID not called');
+  });
+
   test('a body over 4 KB → 413 with Connection: close, declared or streamed in chunks', async () => {
     const port = await listen(backend.nodeListener);
     const declared = await send(port, `${API}/auth`, { body: 'x'.repeat(5000), headers: json });

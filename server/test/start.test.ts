@@ -231,7 +231,7 @@ describe('the returnUrl (this device, iOS)', () => {
     }
   });
 
-  test('another origin, another scheme, or not a URL → 400 invalidParameters, BankID not called', async () => {
+  test('another origin, another scheme (blob: too), a user name, or not a URL → 400 invalidParameters, BankID not called', async () => {
     const { browser, bankid } = setup();
     for (const returnUrl of [
       'https://evil.example/',
@@ -239,6 +239,9 @@ describe('the returnUrl (this device, iOS)', () => {
       'googlechrome://',
       'googlechromes://evil',
       'javascript:alert(1)',
+      `blob:${SITE}/6f1b8d2a-3c4e-4f5a-9b7c-000000000001`,
+      `http://evil.example@${new URL(SITE).host}/login`,
+      `http://user:pass@${new URL(SITE).host}/login`,
       'not a url',
       42,
       `${SITE}/${'x'.repeat(3000)}`,
