@@ -43,6 +43,7 @@ interface SimulatorOrder {
   qr: string | null;
   pickedUpBy: string | null;
   rpCollects: number[];
+  returnUrl: string | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -419,6 +420,32 @@ export async function checkBackend(options: CheckOptions): Promise<CheckResult[]
   await check('an unknown orderRef gets 4xx', async () => {
     const browser = newBrowser();
     await expectRefused(() => browser.json('collect', { orderRef: randomUUID() }), 'a collect of an unknown orderRef');
+  });
+
+  await check('the iOS returnUrl reaches BankID only as a page of this site', async () => {
+    const browser = newBrowser();
+    const ownPage = `${origin}/after-login`;
+    // Another site, and a URL that is not a page although its origin is ours.
+    const foreign = ['https://evil.example/after-login', `blob:${origin}/${randomUUID()}`];
+    for (const returnUrl of [ownPage, ...foreign]) {
+      const answer = await waitingOutLimit(() => browser.json(operation, { flow: 'this-device', returnUrl }));
+      const orderRef = answer.json?.['orderRef'];
+      if (answer.status !== 200 || typeof orderRef !== 'string') {
+        expect(foreign.includes(returnUrl), `a start with returnUrl ${returnUrl} got ${describeAnswer(answer)}`);
+        expect(answer.status >= 400 && answer.status < 500, `returnUrl ${returnUrl} got ${describeAnswer(answer)}`);
+        continue;
+      }
+      const sent = (await sim.order(orderRef))?.returnUrl ?? null;
+      await browser.json('cancel', { orderRef });
+      // Ours is passed on (with whatever nonce the backend adds); a foreign one may be dropped.
+      expect(sent !== null || returnUrl !== ownPage, `the page's own returnUrl did not reach BankID`);
+      if (sent === null) continue;
+      const url = URL.canParse(sent) ? new URL(sent) : null;
+      expect(
+        url !== null && (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === origin,
+        `asked for ${returnUrl}, BankID got ${short(sent)}: not a page of ${origin}`,
+      );
+    }
   });
 
   await check('no qrStartSecret and no personal data reach the browser before complete', async () => {

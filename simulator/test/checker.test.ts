@@ -170,6 +170,34 @@ describe('bankid-login-check', { concurrency: true }, () => {
     assert.match(failed[0]!.why, /a form post got 200/);
   });
 
+  test('a backend that passes any returnUrl on to BankID fails the returnUrl check', async () => {
+    const { sim, rp } = await simulator();
+    // It takes the returnUrl out of the body (so the real backend starts the order) and hands it
+    // to BankID unchecked.
+    let asked: string | undefined;
+    const backend = backendWith({
+      ...rp,
+      auth: (body) => rp.auth({ ...body, ...(asked ? { returnUrl: asked } : {}) }),
+    });
+    const api = await serve(async (request, clientAddress) => {
+      let body = await request.text();
+      asked = undefined;
+      if (body.startsWith('{')) {
+        const json = JSON.parse(body) as Record<string, unknown>;
+        asked = typeof json['returnUrl'] === 'string' ? json['returnUrl'] : undefined;
+        delete json['returnUrl'];
+        body = JSON.stringify(json);
+      }
+      return backend.fetch(new Request(request, { body }), { clientAddress });
+    });
+    const failed = failures(await run(api, sim));
+    assert.deepEqual(
+      failed.map((r) => r.name),
+      ['the iOS returnUrl reaches BankID only as a page of this site'],
+    );
+    assert.match(failed[0]!.why, /asked for https:\/\/evil\.example\/after-login, BankID got https:\/\/evil\.example/);
+  });
+
   test('a 429 is not a refusal: a backend that rate-limits a cross-site form post once and then accepts it fails', async () => {
     const { sim, rp } = await simulator();
     const backend = backendWith(rp);
