@@ -98,7 +98,7 @@ describe('messages: pendingMessage', () => {
   }
 });
 
-describe('messages: appHasOrder', () => {
+describe('messages: appHasOrder (CONTRACT §2; §4 for an unknown hint)', () => {
   const table: [string | null, boolean][] = [
     ['started', true],
     ['userSign', true],
@@ -106,14 +106,18 @@ describe('messages: appHasOrder', () => {
     ['userFace', true],
     ['userStepUp', true],
     ['processing', true],
-    ['userCallConfirm', true],
-    ['somethingNew', true],
+    ['somethingNew', false],
+    ['userCallConfirm', false], // phone orders only; nothing an element starts
     ['outstandingTransaction', false],
     ['noClient', false],
     [null, false],
   ];
   for (const [hint, has] of table) {
-    it(`${hint} → ${has}`, () => expect(appHasOrder(hint)).to.equal(has));
+    for (const flow of ['this-device', 'other-device'] as const) {
+      it(`${hint} in ${flow} → ${has}`, () => {
+        expect(appHasOrder(pendingMessage(hint, { flow, device: 'computer' }))).to.equal(has);
+      });
+    }
   }
 });
 

@@ -57,6 +57,9 @@ export class FakeBackend {
   readonly queues: Record<Endpoint, ReplySource[]> = { auth: [], sign: [], collect: [], cancel: [] };
   /** Orders created so far. */
   orders = 0;
+  /** Requests sent and neither answered nor aborted yet, and the most there ever were at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   /** Collect answers given per order, for changing QR payloads. */
   private collects = new Map<string, number>();
   readonly defaults: Record<Endpoint, ReplySource> = {
@@ -70,7 +73,8 @@ export class FakeBackend {
 
   /** Answers the fetches of `target` (a frame's window for the bundle's tests). */
   install(target: Window & typeof globalThis = window): this {
-    const fakeFetch = (input: RequestInfo | URL, init?: RequestInit) => this.answer(String(input), init ?? {});
+    const fakeFetch = (input: RequestInfo | URL, init?: RequestInit) =>
+      this.track(this.answer(String(input), init ?? {}), init?.signal);
     this.stub = sinon.stub(target, 'fetch').callsFake(fakeFetch as typeof fetch);
     return this;
   }
@@ -101,6 +105,19 @@ export class FakeBackend {
       const order = Number(orderRef.split('-')[1]);
       return { json: { orderRef, status: 'pending', hintCode, qr: qrOf(order, n) } };
     };
+  }
+
+  /** Counts a request in flight until its answer settles or its signal aborts (the caller stopped waiting). */
+  private track(answer: Promise<Response>, signal?: AbortSignal | null): Promise<Response> {
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    let done = false;
+    const end = () => {
+      if (!done) this.inFlight--;
+      done = true;
+    };
+    signal?.addEventListener('abort', end, { once: true });
+    answer.then(end, end);
+    return answer;
   }
 
   private newOrder(request: RecordedRequest): Reply {
