@@ -183,10 +183,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function parseJson(text: string | null): unknown {
+function parseJson(text: string | null, reviver?: (key: string, value: unknown) => unknown): unknown {
   if (text === null) return undefined;
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(text, reviver) as unknown;
   } catch {
     return undefined;
   }
@@ -220,19 +220,18 @@ function httpFailure(raw: { status: number; headers: Headers; text: string | nul
   };
 }
 
-/** Parses a 2xx body to a plain object with any qrStartSecret removed (and warned about once). */
+/** Parses a 2xx body to a plain object with every qrStartSecret removed (and warned about once). */
 function parseAnswer(text: string | null): Record<string, unknown> | null {
-  const parsed = parseJson(text);
+  let secret = false;
+  // The reviver sees every key at every depth, so a secret nested in any object is dropped too.
+  const parsed = parseJson(text, (key, value) => (key === SECRET_KEY ? ((secret = true), undefined) : value));
   if (!isPlainObject(parsed)) return null;
-  if (Object.prototype.hasOwnProperty.call(parsed, SECRET_KEY)) {
-    delete parsed[SECRET_KEY];
-    if (!secretWarned) {
-      secretWarned = true;
-      console.warn(
-        '<bankid-login>: the backend sent "qrStartSecret" to the browser. It was ignored, but it must ' +
-          'never leave the server: compute the QR code there and send only "qr".',
-      );
-    }
+  if (secret && !secretWarned) {
+    secretWarned = true;
+    console.warn(
+      '<bankid-login>: the backend sent "qrStartSecret" to the browser. It was ignored, but it must ' +
+        'never leave the server: compute the QR code there and send only "qr".',
+    );
   }
   return parsed;
 }

@@ -566,6 +566,24 @@ describe('backend', () => {
       expect(warnStub.callCount).to.equal(1);
     });
 
+    it('is dropped wherever it is nested in a complete body ("keeps it nowhere"), warned about once', async () => {
+      fetchStub.resolves(
+        json({
+          status: 'complete',
+          completionData: { user: { name: 'A' }, qrStartSecret: SECRET },
+          extra: [{ order: { qrStartSecret: SECRET, keep: 1 } }],
+        }),
+      );
+      const value = valueOf(await requestCollect(API, ORDER_REF));
+      expect(value.body).to.deep.equal({
+        status: 'complete',
+        completionData: { user: { name: 'A' } },
+        extra: [{ order: { keep: 1 } }],
+      });
+      expect(JSON.stringify(value)).not.to.contain(SECRET);
+      expect(warnStub.callCount).to.equal(1);
+    });
+
     it('is not warned about when absent', async () => {
       fetchStub.resolves(json({ orderRef: ORDER_REF, qr: QR }));
       valueOf(await requestStart(API, 'auth', { flow: 'other-device' }));
