@@ -90,7 +90,7 @@ const GIVE_UP_MS = 20_000;
 const WAKE_WINDOW_MS = 3000;
 
 const PLATFORMS: Record<string, Platform> = { computer, iphoneSafari, androidChrome, androidFirefox };
-const APP_HAS_ORDER = new Set(['started', 'userSign', 'userMrtd', 'userFace']);
+const APP_HAS_ORDER = new Set(['started', 'userSign', 'userMrtd', 'userFace', 'userStepUp', 'processing']);
 // A Map: a plain object would answer '__proto__' and 'constructor' itself.
 const FAILED_MESSAGE = new Map<string, MessageId>([
   ['cancelled', 'RFA3'],
@@ -596,7 +596,19 @@ const collectBody = (status: unknown, ...fields: fc.Arbitrary<[string, unknown][
     .tuple(entry('orderRef', fc.oneof(plainOrderRef, hostile)), ...fields, entry('qrStartSecret', secret, 60), extras)
     .map((parts): Body => ({ entries: [['status', status], ...parts.flat()] }));
 const pendingHint = weighted<unknown>(
-  [4, fc.constantFrom('outstandingTransaction', 'noClient', 'started', 'userSign', 'userMrtd', 'userFace')],
+  [
+    4,
+    fc.constantFrom(
+      'outstandingTransaction',
+      'noClient',
+      'started',
+      'userSign',
+      'userMrtd',
+      'userFace',
+      'userStepUp',
+      'processing',
+    ),
+  ],
   [1, protoKey],
   [1, markedWord],
   [1, hostile],
