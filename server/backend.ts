@@ -67,8 +67,19 @@ const DEVICE_ID = /^[A-Za-z0-9_-]{16,64}$/; // BankID allows 1–64 characters
 const DEFAULT_RETRY_AFTER_SECONDS = 2;
 /** What a collect record says once an order has ended: every instance then refuses it. */
 const ENDED = '!ended';
-/** Pending hint codes while nobody has the order: only then is a QR code shown. */
-const QR_HINT_CODES = new Set(['outstandingTransaction', 'noClient']);
+/**
+ * Pending hint codes that say the app has the order: then no QR code is sent. Any other, one BankID
+ * adds later too, keeps fresh codes coming, since the element keeps the code in view (CONTRACT §4).
+ */
+const APP_HAS_ORDER_HINTS = new Set([
+  'started',
+  'userSign',
+  'userMrtd',
+  'userCallConfirm',
+  'userFace',
+  'userStepUp',
+  'processing',
+]);
 /** BankID's "our configuration is broken" answers: never the user's fault (BANKID-REFERENCE §1.6). */
 const CONFIG_ERROR_STATUSES = new Set([401, 403, 404, 405, 415]);
 /** The browser schemes an iOS return may use besides our own origin (CONTRACT §4). */
@@ -820,8 +831,8 @@ export function createBankIdBackend(options: BankIdBackendOptions): BankIdBacken
     // The element knows which order it asked about: no orderRef in the answer it gets every second.
     const answer: Record<string, unknown> = { status: 'pending' };
     if (hintCode) answer['hintCode'] = hintCode;
-    // A QR code only while nobody has the order, and never for this-device orders.
-    if (state.flow === 'other-device' && (hintCode === null || QR_HINT_CODES.has(hintCode)))
+    // A QR code until the app has the order, and never for this-device orders.
+    if (state.flow === 'other-device' && !(hintCode !== null && APP_HAS_ORDER_HINTS.has(hintCode)))
       answer['qr'] = qrAt(state, t);
     return answer;
   }

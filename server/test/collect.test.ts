@@ -79,6 +79,25 @@ describe('collect', () => {
     assert.ok(!('qr' in answer.json));
   });
 
+  test("a QR order's pending answers carry a fresh qr until a hint says the app has it, also for a hint BankID adds later", async () => {
+    const { browser, bankid, advance } = setup();
+    const orderRef = await startedOrder(browser, 'other-device');
+    for (const hint of ['outstandingTransaction', 'noClient', 'someNewHint']) {
+      advance(2000);
+      bankid.queue('collect', pending(hint));
+      const answer = await browser.collect(orderRef);
+      assert.equal(answer.json['hintCode'], hint);
+      assert.match(String(answer.json['qr']), /^bankid\.[0-9a-f-]{36}\.\d+\.[0-9a-f]{64}$/, hint);
+    }
+    for (const hint of ['started', 'userSign', 'userMrtd', 'userFace', 'userStepUp', 'processing']) {
+      advance(2000);
+      bankid.queue('collect', pending(hint));
+      const answer = await browser.collect(orderRef);
+      assert.equal(answer.json['hintCode'], hint);
+      assert.ok(!('qr' in answer.json), hint);
+    }
+  });
+
   test('complete: {orderRef, status} only (completionData stays on the server); the cookie goes; the next collect → 400 without BankID', async () => {
     const { browser, bankid } = setup();
     const orderRef = await startedOrder(browser);
