@@ -2,9 +2,9 @@
 // element and the user's BankID app would, against this simulator, and says what holds.
 //
 // The backend must be configured against the simulator (its RP URL, client certificate and CA).
-// The checker plays two browsers (two cookie jars), and the user's app through the simulator's
-// app API. It starts five orders, the default burst of the reference backend's per-client limit,
-// and waits out a 429 when it gets one.
+// The checker plays several browsers (a cookie jar each), and the user's app through the
+// simulator's app API. It starts about ten orders, more than the reference backend's per-client
+// burst of five, so it waits out a 429 when it gets one.
 
 import { randomUUID } from 'node:crypto';
 
@@ -90,34 +90,39 @@ class Browser {
     private readonly origin: string,
     /** Every answer body and header line, for the leak check. */
     private readonly seen: string[],
+    /** Every Set-Cookie line any browser got, for the cookie check. */
+    private readonly cookieLines: string[],
     private readonly jar = new Map<string, string>(),
   ) {}
 
   /** The same browser, its answers logged elsewhere (the complete answer is the host's business). */
   loggingTo(seen: string[]): Browser {
-    return new Browser(this.api, this.origin, seen, this.jar);
+    return new Browser(this.api, this.origin, seen, this.cookieLines, this.jar);
   }
 
-  async post(path: string, body: string, headers: Record<string, string> = {}): Promise<Answer> {
+  /** Sends a POST as the element's fetch would; a header given as null is left out. */
+  async post(path: string, body: string, headers: Record<string, string | null> = {}): Promise<Answer> {
     const url = new URL(path, `${this.api.href.replace(/\/?$/, '/')}`);
     const cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const all: Record<string, string | null> = {
+      'Content-Type': 'application/json',
+      Accept: 'application/json',
+      Origin: this.origin,
+      'Sec-Fetch-Site': 'same-origin',
+      'Sec-Fetch-Mode': 'cors',
+      'User-Agent': 'Mozilla/5.0 (bankid-login-check)',
+      ...(cookie ? { Cookie: cookie } : {}),
+      ...headers,
+    };
     const response = await fetch(url, {
       method: 'POST',
       redirect: 'manual',
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      headers: {
-        'Content-Type': 'application/json',
-        Accept: 'application/json',
-        Origin: this.origin,
-        'Sec-Fetch-Site': 'same-origin',
-        'Sec-Fetch-Mode': 'cors',
-        'User-Agent': 'Mozilla/5.0 (bankid-login-check)',
-        ...(cookie ? { Cookie: cookie } : {}),
-        ...headers,
-      },
+      headers: Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== null),
       body,
     });
     const setCookies = response.headers.getSetCookie();
+    this.cookieLines.push(...setCookies);
     for (const line of setCookies) {
       const [pair = ''] = line.split(';');
       const eq = pair.indexOf('=');
@@ -185,6 +190,9 @@ class SimulatorApp {
   inject(setting: Record<string, unknown>) {
     return this.call('inject', setting);
   }
+  async injection(): Promise<Record<string, unknown>> {
+    return (await this.call('inject')).json;
+  }
 }
 
 const short = (text: string): string => text.replace(/\s+/g, ' ').slice(0, 120);
@@ -201,8 +209,9 @@ export async function checkBackend(options: CheckOptions): Promise<CheckResult[]
   const sim = new SimulatorApp(new URL(options.simulator.replace(/\/?$/, '/')));
   await sim.orders(); // fails fast with a clear error when the simulator is not there
   const seenBeforeComplete: string[] = [];
+  const cookieLines: string[] = [];
   const results: CheckResult[] = [];
-  const newBrowser = (seen: string[] = seenBeforeComplete) => new Browser(api, origin, seen);
+  const newBrowser = (seen: string[] = seenBeforeComplete) => new Browser(api, origin, seen, cookieLines);
 
   async function check(name: string, run: () => Promise<void>): Promise<void> {
     let result: CheckResult;
@@ -260,9 +269,12 @@ export async function checkBackend(options: CheckOptions): Promise<CheckResult[]
     expect((verdict.json['orderRef'] as string) === orderRef, 'the QR code belongs to another order');
   });
 
-  await check('another session cannot collect or cancel the order', async () => {
+  await check('another session cannot collect or cancel the order, not even one with an order of its own', async () => {
     expect(qrOrder, 'no order to try (the start failed)');
+    // A backend that takes any valid session for the order's own would let this one in.
     const stranger = newBrowser();
+    const own = await start(stranger, 'other-device');
+    expect(own.status === 200, `the second browser could not start an order of its own: ${describeAnswer(own)}`);
     await expectRefused(() => stranger.json('collect', { orderRef: qrOrder }), "a stranger's collect");
     await expectRefused(() => stranger.json('cancel', { orderRef: qrOrder }), "a stranger's cancel");
     const order = await sim.order(qrOrder);
@@ -270,6 +282,7 @@ export async function checkBackend(options: CheckOptions): Promise<CheckResult[]
       order?.status === 'pending',
       `the order is ${order?.status ?? 'gone'} at BankID after the stranger's cancel`,
     );
+    await stranger.json('cancel', { orderRef: own.json?.['orderRef'] });
   });
 
   // One stretch of polling, four times a second for 4.5 s, serves two checks.
@@ -386,6 +399,46 @@ export async function checkBackend(options: CheckOptions): Promise<CheckResult[]
     }
   });
 
+  await check('a short BankID outage during collect comes back as 5xx or 429, not as a failed order', async () => {
+    const browser = newBrowser();
+    const answer = await start(browser, 'other-device');
+    expect(answer.status === 200 && answer.json, `start got ${describeAnswer(answer)}`);
+    const orderRef = answer.json['orderRef'] as string;
+    await sim.inject({ error: 'maintenance', endpoints: ['collect'], count: 1 });
+    const answers: Answer[] = [];
+    try {
+      // Until BankID has answered one collect with the fault, then once more.
+      const deadline = Date.now() + 8000;
+      while ((await sim.injection())['active'] === true && Date.now() < deadline) {
+        answers.push(await browser.json('collect', { orderRef }));
+        await sleep(500);
+      }
+    } finally {
+      await sim.inject({ error: null, delayMs: 0 });
+    }
+    const after = await collectUntil(
+      browser,
+      orderRef,
+      (a) => a.status === 200 || (a.status < 500 && a.status !== 429),
+      'answer but 5xx or 429 after the outage',
+      5000,
+    );
+    await browser.json('cancel', { orderRef });
+    const ended = answers.find((a) => a.status === 200 && a.json?.['status'] !== 'pending');
+    expect(
+      !ended,
+      `during the outage collect got ${ended ? describeAnswer(ended) : ''}: the element would end the login`,
+    );
+    expect(
+      answers.some((a) => a.status >= 500 || a.status === 429),
+      `BankID's fault never came back as 5xx or 429: ${answers.map((a) => a.status).join(', ') || 'no BankID collect within 8 s'}`,
+    );
+    expect(
+      after.status === 200 && after.json?.['status'] === 'pending',
+      `after the outage collect got ${describeAnswer(after)}`,
+    );
+  });
+
   // --- requests a browser on another site could send --------------------------------------
 
   async function refusedWithoutOrder(send: () => Promise<Answer>, what: string): Promise<void> {
@@ -394,16 +447,26 @@ export async function checkBackend(options: CheckOptions): Promise<CheckResult[]
     expect((await sim.orders()).length === before, `${what} made an order at BankID`);
   }
 
-  await check('cross-site requests are refused (Origin of another site, Sec-Fetch-Site cross-site)', async () => {
+  await check('cross-site requests are refused (Origin of another site, with or without Sec-Fetch-Site)', async () => {
     const browser = newBrowser();
     const body = JSON.stringify({ flow: 'other-device' });
     await refusedWithoutOrder(
       () => browser.post(operation, body, { Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' }),
       'a cross-site fetch',
     );
+    // A browser without fetch metadata (Safari before 16.4) sends only the Origin.
+    await refusedWithoutOrder(
+      () =>
+        browser.post(operation, body, {
+          Origin: 'https://evil.example',
+          'Sec-Fetch-Site': null,
+          'Sec-Fetch-Mode': null,
+        }),
+      'a cross-site fetch without Sec-Fetch-Site',
+    );
   });
 
-  await check('a cross-site form post (not JSON) is refused', async () => {
+  await check('a form post (not JSON) is refused, also one without Origin or Sec-Fetch-Site', async () => {
     const browser = newBrowser();
     await refusedWithoutOrder(
       () =>
@@ -414,6 +477,18 @@ export async function checkBackend(options: CheckOptions): Promise<CheckResult[]
           'Sec-Fetch-Mode': 'navigate',
         }),
       'a form post',
+    );
+    // What an old browser's cross-site <form enctype="text/plain"> sends: JSON in the body, and no
+    // header that names the site. Only the content type tells it from the element's fetch.
+    await refusedWithoutOrder(
+      () =>
+        browser.post(operation, JSON.stringify({ flow: 'other-device' }), {
+          'Content-Type': 'text/plain',
+          Origin: null,
+          'Sec-Fetch-Site': null,
+          'Sec-Fetch-Mode': null,
+        }),
+      'a text/plain post without Origin',
     );
   });
 
@@ -445,6 +520,18 @@ export async function checkBackend(options: CheckOptions): Promise<CheckResult[]
         url !== null && (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === origin,
         `asked for ${returnUrl}, BankID got ${short(sent)}: not a page of ${origin}`,
       );
+    }
+  });
+
+  await check('every cookie is HttpOnly and SameSite Lax or Strict (and Secure on HTTPS)', async () => {
+    const https = origin.startsWith('https:');
+    expect(cookieLines.length > 0, 'no answer set a cookie, so nothing binds an order to its browser');
+    for (const line of cookieLines) {
+      if (/;\s*max-age=(0|-\d+)\s*(;|$)/i.test(line)) continue; // a deletion
+      const name = line.split('=')[0]?.trim() ?? '';
+      expect(/;\s*httponly\s*(;|$)/i.test(line), `${name} is not HttpOnly: a script on the page could read it`);
+      expect(/;\s*samesite=(lax|strict)\s*(;|$)/i.test(line), `${name} has no SameSite=Lax or Strict`);
+      expect(!https || /;\s*secure\s*(;|$)/i.test(line), `${name} is not Secure on an HTTPS site`);
     }
   });
 

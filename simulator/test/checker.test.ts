@@ -129,7 +129,10 @@ describe('bankid-login-check', { concurrency: true }, () => {
     });
     const failed = failures(await run(api, sim));
     assert.ok(failed.length >= 1);
-    assert.equal(failed[0]?.name, 'another session cannot collect or cancel the order');
+    assert.equal(
+      failed[0]?.name,
+      'another session cannot collect or cancel the order, not even one with an order of its own',
+    );
     assert.match(failed[0]!.why, /stranger's collect got 200/);
   });
 
@@ -165,7 +168,7 @@ describe('bankid-login-check', { concurrency: true }, () => {
     const failed = failures(await run(api, sim));
     assert.deepEqual(
       failed.map((r) => r.name),
-      ['a cross-site form post (not JSON) is refused'],
+      ['a form post (not JSON) is refused, also one without Origin or Sec-Fetch-Site'],
     );
     assert.match(failed[0]!.why, /a form post got 200/);
   });
@@ -198,9 +201,79 @@ describe('bankid-login-check', { concurrency: true }, () => {
     assert.match(failed[0]!.why, /asked for https:\/\/evil\.example\/after-login, BankID got https:\/\/evil\.example/);
   });
 
-  test('a 429 is not a refusal: a backend that rate-limits a cross-site form post once and then accepts it fails', async () => {
+  test('a backend that takes any valid session, and ends an order on a BankID outage, fails those two checks', async () => {
     const { sim, rp } = await simulator();
     const backend = backendWith(rp);
+    // It finds an order's cookies by orderRef for any caller who holds some session of its own.
+    const cookiesByOrder = new Map<string, string>();
+    const api = await serve(async (request, clientAddress) => {
+      const text = await request.text();
+      const orderRef = /"orderRef":"([^"]+)"/.exec(text)?.[1];
+      const headers = new Headers(request.headers);
+      const hasSession = /bankid-session=/.test(headers.get('cookie') ?? '');
+      if (orderRef && hasSession && cookiesByOrder.has(orderRef)) headers.set('cookie', cookiesByOrder.get(orderRef)!);
+      const path = new URL(request.url).pathname;
+      const response = await backend.fetch(new Request(request.url, { method: request.method, headers, body: text }), {
+        clientAddress,
+      });
+      if (response && response.status === 200 && /\/(auth|sign)$/.test(path)) {
+        const { orderRef: started } = (await response.clone().json()) as { orderRef: string };
+        const cookies = response.headers.getSetCookie().map((line) => line.split(';')[0]);
+        cookiesByOrder.set(started, cookies.join('; '));
+      }
+      // And BankID's trouble on collect becomes the end of the order.
+      if (response && response.status >= 500 && path.endsWith('/collect')) {
+        return Response.json({ orderRef, status: 'failed', hintCode: 'maintenance' });
+      }
+      return response;
+    });
+    const failed = failures(await run(api, sim));
+    assert.deepEqual(
+      failed.map((r) => r.name),
+      [
+        'another session cannot collect or cancel the order, not even one with an order of its own',
+        'a short BankID outage during collect comes back as 5xx or 429, not as a failed order',
+      ],
+    );
+    assert.match(failed[0]!.why, /stranger's collect got 200/);
+    assert.match(failed[1]!.why, /during the outage collect got 200 .*failed.*: the element would end the login/);
+  });
+
+  test('a backend that reads only Sec-Fetch-Site, takes text/plain for JSON and sets readable cookies fails those checks', async () => {
+    const { sim, rp } = await simulator();
+    const backend = backendWith(rp);
+    const api = await serve(async (request, clientAddress) => {
+      const headers = new Headers(request.headers);
+      headers.delete('origin');
+      if (headers.get('content-type') === 'text/plain') headers.set('content-type', 'application/json');
+      const body = await request.text();
+      const response = await backend.fetch(new Request(request.url, { method: request.method, headers, body }), {
+        clientAddress,
+      });
+      if (!response) return response;
+      const out = new Headers(response.headers);
+      out.delete('set-cookie');
+      for (const line of response.headers.getSetCookie()) out.append('set-cookie', line.replace(/; HttpOnly/i, ''));
+      return new Response(response.body, { status: response.status, headers: out });
+    });
+    const failed = failures(await run(api, sim));
+    assert.deepEqual(
+      failed.map((r) => r.name),
+      [
+        'cross-site requests are refused (Origin of another site, with or without Sec-Fetch-Site)',
+        'a form post (not JSON) is refused, also one without Origin or Sec-Fetch-Site',
+        'every cookie is HttpOnly and SameSite Lax or Strict (and Secure on HTTPS)',
+      ],
+    );
+    assert.match(failed[0]!.why, /a cross-site fetch without Sec-Fetch-Site got 200/);
+    assert.match(failed[1]!.why, /a text\/plain post without Origin got 200/);
+    assert.match(failed[2]!.why, /is not HttpOnly/);
+  });
+
+  test('a 429 is not a refusal: a backend that rate-limits a cross-site form post once and then accepts it fails', async () => {
+    const { sim, rp } = await simulator();
+    // Room for all the checker's starts: the only 429s here are the test's own.
+    const backend = backendWith(rp, { rateLimits: { start: { burst: 50, perMinute: 600 } } });
     // It accepts form posts from anywhere, but its limit answers the first one (as one used up by
     // the checker's earlier starts would); a later 429 never clears.
     let formPosts = 0;
@@ -222,7 +295,7 @@ describe('bankid-login-check', { concurrency: true }, () => {
     const once = failures(await run(await api(false), sim));
     assert.deepEqual(
       once.map((r) => r.name),
-      ['a cross-site form post (not JSON) is refused'],
+      ['a form post (not JSON) is refused, also one without Origin or Sec-Fetch-Site'],
     );
     assert.match(once[0]!.why, /a form post got 200/);
     assert.equal(formPosts, 2, 'the checker asks again after the Retry-After');
@@ -230,7 +303,7 @@ describe('bankid-login-check', { concurrency: true }, () => {
     const always = failures(await run(await api(true), sim));
     assert.deepEqual(
       always.map((r) => r.name),
-      ['a cross-site form post (not JSON) is refused'],
+      ['a form post (not JSON) is refused, also one without Origin or Sec-Fetch-Site'],
     );
     assert.match(always[0]!.why, /a form post got 429 twice: a rate limit answered/);
   });
