@@ -500,8 +500,8 @@ export async function checkBackend(options: CheckOptions): Promise<CheckResult[]
   await check('the iOS returnUrl reaches BankID only as a page of this site', async () => {
     const browser = newBrowser();
     const ownPage = `${origin}/after-login`;
-    // Another site, and a URL that is not a page although its origin is ours.
-    const foreign = ['https://evil.example/after-login', `blob:${origin}/${randomUUID()}`];
+    // Another site, another app, and a URL that is not a page although its origin is ours.
+    const foreign = ['https://evil.example/after-login', 'evil-app://login', `blob:${origin}/${randomUUID()}`];
     for (const returnUrl of [ownPage, ...foreign]) {
       const answer = await waitingOutLimit(() => browser.json(operation, { flow: 'this-device', returnUrl }));
       const orderRef = answer.json?.['orderRef'];
