@@ -100,6 +100,11 @@ class Browser {
     return new Browser(this.api, this.origin, seen, this.cookieLines, this.jar);
   }
 
+  /** Another browser holding a copy of this one's cookies, as if someone had planted them there. */
+  withCopiedCookies(): Browser {
+    return new Browser(this.api, this.origin, this.seen, this.cookieLines, new Map(this.jar));
+  }
+
   /** Sends a POST as the element's fetch would; a header given as null is left out. */
   async post(path: string, body: string, headers: Record<string, string | null> = {}): Promise<Answer> {
     const url = new URL(path, `${this.api.href.replace(/\/?$/, '/')}`);
@@ -269,12 +274,14 @@ export async function checkBackend(options: CheckOptions): Promise<CheckResult[]
     expect((verdict.json['orderRef'] as string) === orderRef, 'the QR code belongs to another order');
   });
 
+  let planter: Browser | null = null;
   await check('another session cannot collect or cancel the order, not even one with an order of its own', async () => {
     expect(qrOrder, 'no order to try (the start failed)');
     // A backend that takes any valid session for the order's own would let this one in.
     const stranger = newBrowser();
     const own = await start(stranger, 'other-device');
     expect(own.status === 200, `the second browser could not start an order of its own: ${describeAnswer(own)}`);
+    planter = stranger;
     await expectRefused(() => stranger.json('collect', { orderRef: qrOrder }), "a stranger's collect");
     await expectRefused(() => stranger.json('cancel', { orderRef: qrOrder }), "a stranger's cancel");
     const order = await sim.order(qrOrder);
@@ -284,6 +291,24 @@ export async function checkBackend(options: CheckOptions): Promise<CheckResult[]
     );
     await stranger.json('cancel', { orderRef: own.json?.['orderRef'] });
   });
+
+  await check(
+    'cookies planted before a start do not let their planter collect the order (a new session per order)',
+    async () => {
+      expect(planter, 'no session to plant (the second browser could not start an order)');
+      const attacker: Browser = planter;
+      // The attacker's cookies in the victim's browser (set from a sibling subdomain, say) before the
+      // victim starts: a backend that keeps the session id hands the victim's order to the attacker.
+      const victim = attacker.withCopiedCookies();
+      const answer = await start(victim, 'other-device');
+      expect(answer.status === 200 && answer.json, `the victim's start got ${describeAnswer(answer)}`);
+      const orderRef = answer.json['orderRef'] as string;
+      await expectRefused(() => attacker.json('collect', { orderRef }), "the planter's collect of the victim's order");
+      const own = await victim.json('collect', { orderRef });
+      await victim.json('cancel', { orderRef });
+      expect(own.status === 200, `the victim's own collect got ${describeAnswer(own)}`);
+    },
+  );
 
   // One stretch of polling, four times a second for 4.5 s, serves two checks.
   const polled: Array<{ answer: Answer; verdict: Record<string, unknown> | null }> = [];

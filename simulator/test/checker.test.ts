@@ -201,7 +201,7 @@ describe('bankid-login-check', { concurrency: true }, () => {
     assert.match(failed[0]!.why, /asked for https:\/\/evil\.example\/after-login, BankID got https:\/\/evil\.example/);
   });
 
-  test('a backend that takes any valid session, and ends an order on a BankID outage, fails those two checks', async () => {
+  test('a backend that takes any valid session, and ends an order on a BankID outage, fails those checks', async () => {
     const { sim, rp } = await simulator();
     const backend = backendWith(rp);
     // It finds an order's cookies by orderRef for any caller who holds some session of its own.
@@ -232,11 +232,13 @@ describe('bankid-login-check', { concurrency: true }, () => {
       failed.map((r) => r.name),
       [
         'another session cannot collect or cancel the order, not even one with an order of its own',
+        'cookies planted before a start do not let their planter collect the order (a new session per order)',
         'a short BankID outage during collect comes back as 5xx or 429, not as a failed order',
       ],
     );
     assert.match(failed[0]!.why, /stranger's collect got 200/);
-    assert.match(failed[1]!.why, /during the outage collect got 200 .*failed.*: the element would end the login/);
+    assert.match(failed[1]!.why, /the planter's collect of the victim's order got 200/);
+    assert.match(failed[2]!.why, /during the outage collect got 200 .*failed.*: the element would end the login/);
   });
 
   test('a backend that reads only Sec-Fetch-Site, takes text/plain for JSON and sets readable cookies fails those checks', async () => {
@@ -268,6 +270,46 @@ describe('bankid-login-check', { concurrency: true }, () => {
     assert.match(failed[0]!.why, /a cross-site fetch without Sec-Fetch-Site got 200/);
     assert.match(failed[1]!.why, /a text\/plain post without Origin got 200/);
     assert.match(failed[2]!.why, /is not HttpOnly/);
+  });
+
+  test('a backend whose session id never changes fails the planted-cookie check', async () => {
+    const { sim, rp } = await simulator();
+    const backend = backendWith(rp);
+    // Its own session cookie, set once and never rotated; under it, the cookies our backend sets,
+    // kept on the server. Whoever holds the id gets that session's latest order.
+    const inner = new Map<string, string>();
+    const api = await serve(async (request, clientAddress) => {
+      const headers = new Headers(request.headers);
+      const sid = /(?:^|;\s*)sid=([\w-]+)/.exec(headers.get('cookie') ?? '')?.[1] ?? randomBytes(16).toString('hex');
+      headers.set('cookie', inner.get(sid) ?? '');
+      const body = await request.text();
+      const response = await backend.fetch(new Request(request.url, { method: request.method, headers, body }), {
+        clientAddress,
+      });
+      if (!response) return response;
+      const jar = new Map(
+        (inner.get(sid) ?? '')
+          .split('; ')
+          .filter(Boolean)
+          .map((c) => c.split('=') as [string, string]),
+      );
+      for (const line of response.headers.getSetCookie()) {
+        const [name = '', value = ''] = (line.split(';')[0] ?? '').split('=');
+        if (/max-age=0/i.test(line)) jar.delete(name);
+        else jar.set(name, value);
+      }
+      inner.set(sid, [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
+      const out = new Headers(response.headers);
+      out.delete('set-cookie');
+      out.append('set-cookie', `sid=${sid}; Path=/; HttpOnly; SameSite=Lax`);
+      return new Response(response.body, { status: response.status, headers: out });
+    });
+    const failed = failures(await run(api, sim));
+    assert.deepEqual(
+      failed.map((r) => r.name),
+      ['cookies planted before a start do not let their planter collect the order (a new session per order)'],
+    );
+    assert.match(failed[0]!.why, /the planter's collect of the victim's order got 200/);
   });
 
   test('a 429 is not a refusal: a backend that rate-limits a cross-site form post once and then accepts it fails', async () => {
