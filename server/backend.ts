@@ -70,16 +70,9 @@ const ENDED = '!ended';
 /**
  * Pending hint codes that say the app has the order: then no QR code is sent. Any other, one BankID
  * adds later too, keeps fresh codes coming, since the element keeps the code in view (CONTRACT §4).
+ * The same list as the element's (src/messages.ts); `userCallConfirm` is for phone orders only.
  */
-const APP_HAS_ORDER_HINTS = new Set([
-  'started',
-  'userSign',
-  'userMrtd',
-  'userCallConfirm',
-  'userFace',
-  'userStepUp',
-  'processing',
-]);
+const APP_HAS_ORDER_HINTS = new Set(['started', 'userSign', 'userMrtd', 'userFace', 'userStepUp', 'processing']);
 /** BankID's "our configuration is broken" answers: never the user's fault (BANKID-REFERENCE §1.6). */
 const CONFIG_ERROR_STATUSES = new Set([401, 403, 404, 405, 415]);
 /** The browser schemes an iOS return may use besides our own origin (CONTRACT §4). */
