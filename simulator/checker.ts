@@ -550,17 +550,25 @@ export async function checkBackend(options: CheckOptions): Promise<CheckResult[]
     }
   });
 
-  await check('every cookie is HttpOnly and SameSite Lax or Strict (and Secure on HTTPS)', async () => {
-    const https = origin.startsWith('https:');
-    expect(cookieLines.length > 0, 'no answer set a cookie, so nothing binds an order to its browser');
-    for (const line of cookieLines) {
-      if (/;\s*max-age=(0|-\d+)\s*(;|$)/i.test(line)) continue; // a deletion
-      const name = line.split('=')[0]?.trim() ?? '';
-      expect(/;\s*httponly\s*(;|$)/i.test(line), `${name} is not HttpOnly: a script on the page could read it`);
-      expect(/;\s*samesite=(lax|strict)\s*(;|$)/i.test(line), `${name} has no SameSite=Lax or Strict`);
-      expect(!https || /;\s*secure\s*(;|$)/i.test(line), `${name} is not Secure on an HTTPS site`);
-    }
-  });
+  await check(
+    'every cookie is HttpOnly (but a CSRF token) and SameSite Lax or Strict (and Secure on HTTPS)',
+    async () => {
+      const https = origin.startsWith('https:');
+      expect(cookieLines.length > 0, 'no answer set a cookie, so nothing binds an order to its browser');
+      for (const line of cookieLines) {
+        if (/;\s*max-age=(0|-\d+)\s*(;|$)/i.test(line)) continue; // a deletion
+        const name = line.split('=')[0]?.trim() ?? '';
+        // A double-submit CSRF token (Django's csrftoken, XSRF-TOKEN) is there for the page's script to read.
+        const forScript = /csrf|xsrf/i.test(name);
+        expect(
+          forScript || /;\s*httponly\s*(;|$)/i.test(line),
+          `${name} is not HttpOnly: a script on the page could read it`,
+        );
+        expect(/;\s*samesite=(lax|strict)\s*(;|$)/i.test(line), `${name} has no SameSite=Lax or Strict`);
+        expect(!https || /;\s*secure\s*(;|$)/i.test(line), `${name} is not Secure on an HTTPS site`);
+      }
+    },
+  );
 
   await check('no qrStartSecret and no personal data reach the browser before complete', async () => {
     expect(qrOrder, 'no answers to look at (the start failed)');

@@ -255,6 +255,8 @@ describe('bankid-login-check', { concurrency: true }, () => {
       if (!response) return response;
       const out = new Headers(response.headers);
       out.delete('set-cookie');
+      // First, a double-submit CSRF token, which the page's script must read: not what fails.
+      out.append('set-cookie', 'XSRF-TOKEN=t0k3n; Path=/; SameSite=Lax');
       for (const line of response.headers.getSetCookie()) out.append('set-cookie', line.replace(/; HttpOnly/i, ''));
       return new Response(response.body, { status: response.status, headers: out });
     });
@@ -264,12 +266,12 @@ describe('bankid-login-check', { concurrency: true }, () => {
       [
         'cross-site requests are refused (Origin of another site, with or without Sec-Fetch-Site)',
         'a form post (not JSON) is refused, also one without Origin or Sec-Fetch-Site',
-        'every cookie is HttpOnly and SameSite Lax or Strict (and Secure on HTTPS)',
+        'every cookie is HttpOnly (but a CSRF token) and SameSite Lax or Strict (and Secure on HTTPS)',
       ],
     );
     assert.match(failed[0]!.why, /a cross-site fetch without Sec-Fetch-Site got 200/);
     assert.match(failed[1]!.why, /a text\/plain post without Origin got 200/);
-    assert.match(failed[2]!.why, /is not HttpOnly/);
+    assert.match(failed[2]!.why, /^bankid-\w+ is not HttpOnly/);
   });
 
   test('a backend whose session id never changes fails the planted-cookie check', async () => {
