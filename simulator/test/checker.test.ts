@@ -64,6 +64,39 @@ function backendWith(rp: RpApi, options: Partial<BankIdBackendOptions> = {}) {
 const run = (api: string, sim: Simulator) => checkBackend({ api, simulator: sim.appUrl });
 const failures = (results: CheckResult[]) => results.filter((r) => !r.passed);
 
+/**
+ * Our backend made careless about sessions: it keeps every order's cookies on the server by
+ * orderRef and uses them for anyone who names the order (with `needsSession`, anyone who holds a
+ * session of their own). `change` may replace an answer.
+ */
+function sharingOrders(
+  backend: ReturnType<typeof backendWith>,
+  needsSession: boolean,
+  change: (path: string, orderRef: string | undefined, response: Response) => Response = (_p, _o, r) => r,
+): Handler {
+  const cookiesByOrder = new Map<string, string>();
+  return async (request, clientAddress) => {
+    const text = await request.text();
+    const orderRef = /"orderRef":"([^"]+)"/.exec(text)?.[1];
+    const headers = new Headers(request.headers);
+    const hasSession = /bankid-session=/.test(headers.get('cookie') ?? '');
+    if (orderRef && (hasSession || !needsSession) && cookiesByOrder.has(orderRef)) {
+      headers.set('cookie', cookiesByOrder.get(orderRef)!);
+    }
+    const path = new URL(request.url).pathname;
+    const response = await backend.fetch(new Request(request.url, { method: request.method, headers, body: text }), {
+      clientAddress,
+    });
+    if (!response) return response;
+    if (response.status === 200 && /\/(auth|sign)$/.test(path)) {
+      const { orderRef: started } = (await response.clone().json()) as { orderRef: string };
+      const cookies = response.headers.getSetCookie().map((line) => line.split(';')[0]);
+      cookiesByOrder.set(started, cookies.join('; '));
+    }
+    return change(path, orderRef, response);
+  };
+}
+
 describe('bankid-login-check', { concurrency: true }, () => {
   test('our backend passes every check', async () => {
     const { sim, rp } = await simulator();
@@ -103,30 +136,7 @@ describe('bankid-login-check', { concurrency: true }, () => {
 
   test('a backend that ignores the session (orders found by orderRef alone) fails the session check', async () => {
     const { sim, rp } = await simulator();
-    const backend = backendWith(rp);
-    // It keeps every order's cookies on the server by orderRef and uses them for anyone who asks.
-    const cookiesByOrder = new Map<string, string>();
-    const api = await serve(async (request, clientAddress) => {
-      const text = await request.text();
-      const orderRef = /"orderRef":"([^"]+)"/.exec(text)?.[1];
-      const headers = new Headers(request.headers);
-      if (orderRef && cookiesByOrder.has(orderRef)) headers.set('cookie', cookiesByOrder.get(orderRef)!);
-      const response = await backend.fetch(new Request(request.url, { method: request.method, headers, body: text }), {
-        clientAddress,
-      });
-      if (response && response.status === 200 && /\/(auth|sign)$/.test(new URL(request.url).pathname)) {
-        const copy = response.clone();
-        const { orderRef: started } = (await copy.json()) as { orderRef: string };
-        cookiesByOrder.set(
-          started,
-          response.headers
-            .getSetCookie()
-            .map((line) => line.split(';')[0])
-            .join('; '),
-        );
-      }
-      return response;
-    });
+    const api = await serve(sharingOrders(backendWith(rp), false));
     const failed = failures(await run(api, sim));
     assert.ok(failed.length >= 1);
     assert.equal(
@@ -203,30 +213,14 @@ describe('bankid-login-check', { concurrency: true }, () => {
 
   test('a backend that takes any valid session, and ends an order on a BankID outage, fails those checks', async () => {
     const { sim, rp } = await simulator();
-    const backend = backendWith(rp);
-    // It finds an order's cookies by orderRef for any caller who holds some session of its own.
-    const cookiesByOrder = new Map<string, string>();
-    const api = await serve(async (request, clientAddress) => {
-      const text = await request.text();
-      const orderRef = /"orderRef":"([^"]+)"/.exec(text)?.[1];
-      const headers = new Headers(request.headers);
-      const hasSession = /bankid-session=/.test(headers.get('cookie') ?? '');
-      if (orderRef && hasSession && cookiesByOrder.has(orderRef)) headers.set('cookie', cookiesByOrder.get(orderRef)!);
-      const path = new URL(request.url).pathname;
-      const response = await backend.fetch(new Request(request.url, { method: request.method, headers, body: text }), {
-        clientAddress,
-      });
-      if (response && response.status === 200 && /\/(auth|sign)$/.test(path)) {
-        const { orderRef: started } = (await response.clone().json()) as { orderRef: string };
-        const cookies = response.headers.getSetCookie().map((line) => line.split(';')[0]);
-        cookiesByOrder.set(started, cookies.join('; '));
-      }
+    const api = await serve(
       // And BankID's trouble on collect becomes the end of the order.
-      if (response && response.status >= 500 && path.endsWith('/collect')) {
-        return Response.json({ orderRef, status: 'failed', hintCode: 'maintenance' });
-      }
-      return response;
-    });
+      sharingOrders(backendWith(rp), true, (path, orderRef, response) =>
+        response.status >= 500 && path.endsWith('/collect')
+          ? Response.json({ orderRef, status: 'failed', hintCode: 'maintenance' })
+          : response,
+      ),
+    );
     const failed = failures(await run(api, sim));
     assert.deepEqual(
       failed.map((r) => r.name),
