@@ -64,6 +64,17 @@ function backendWith(rp: RpApi, options: Partial<BankIdBackendOptions> = {}) {
 const run = (api: string, sim: Simulator) => checkBackend({ api, simulator: sim.appUrl });
 const failures = (results: CheckResult[]) => results.filter((r) => !r.passed);
 
+/** Our backend, handed a request again with the headers and body a careless backend would read. */
+function resend(
+  backend: ReturnType<typeof backendWith>,
+  request: Request,
+  clientAddress: string,
+  headers: Headers,
+  body: string,
+): Promise<Response | null> {
+  return backend.fetch(new Request(request.url, { method: request.method, headers, body }), { clientAddress });
+}
+
 /**
  * Our backend made careless about sessions: it keeps every order's cookies on the server by
  * orderRef and uses them for anyone who names the order (with `needsSession`, anyone who holds a
@@ -84,9 +95,7 @@ function sharingOrders(
       headers.set('cookie', cookiesByOrder.get(orderRef)!);
     }
     const path = new URL(request.url).pathname;
-    const response = await backend.fetch(new Request(request.url, { method: request.method, headers, body: text }), {
-      clientAddress,
-    });
+    const response = await resend(backend, request, clientAddress, headers, text);
     if (!response) return response;
     if (response.status === 200 && /\/(auth|sign)$/.test(path)) {
       const { orderRef: started } = (await response.clone().json()) as { orderRef: string };
@@ -173,7 +182,7 @@ describe('bankid-login-check', { concurrency: true }, () => {
         headers.delete('origin');
         headers.delete('sec-fetch-site');
       }
-      return backend.fetch(new Request(request.url, { method: request.method, headers, body }), { clientAddress });
+      return resend(backend, request, clientAddress, headers, body);
     });
     const failed = failures(await run(api, sim));
     assert.deepEqual(
@@ -201,7 +210,7 @@ describe('bankid-login-check', { concurrency: true }, () => {
         delete json['returnUrl'];
         body = JSON.stringify(json);
       }
-      return backend.fetch(new Request(request, { body }), { clientAddress });
+      return resend(backend, request, clientAddress, new Headers(request.headers), body);
     });
     const failed = failures(await run(api, sim));
     assert.deepEqual(
@@ -243,9 +252,7 @@ describe('bankid-login-check', { concurrency: true }, () => {
       headers.delete('origin');
       if (headers.get('content-type') === 'text/plain') headers.set('content-type', 'application/json');
       const body = await request.text();
-      const response = await backend.fetch(new Request(request.url, { method: request.method, headers, body }), {
-        clientAddress,
-      });
+      const response = await resend(backend, request, clientAddress, headers, body);
       if (!response) return response;
       const out = new Headers(response.headers);
       out.delete('set-cookie');
@@ -279,9 +286,7 @@ describe('bankid-login-check', { concurrency: true }, () => {
       const sid = /(?:^|;\s*)sid=([\w-]+)/.exec(headers.get('cookie') ?? '')?.[1] ?? randomBytes(16).toString('hex');
       headers.set('cookie', inner.get(sid) ?? '');
       const body = await request.text();
-      const response = await backend.fetch(new Request(request.url, { method: request.method, headers, body }), {
-        clientAddress,
-      });
+      const response = await resend(backend, request, clientAddress, headers, body);
       if (!response) return response;
       const jar = new Map(
         (inner.get(sid) ?? '')
@@ -328,7 +333,7 @@ describe('bankid-login-check', { concurrency: true }, () => {
           headers.delete('origin');
           headers.delete('sec-fetch-site');
         }
-        return backend.fetch(new Request(request.url, { method: request.method, headers, body }), { clientAddress });
+        return resend(backend, request, clientAddress, headers, body);
       });
     const once = failures(await run(await api(false), sim));
     assert.deepEqual(
