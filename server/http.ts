@@ -93,14 +93,18 @@ export async function readJsonObject(
 }
 
 /**
- * The path of a request target (absolute, or path and query), or null if it does not parse. A
- * target that starts with `/` is all path, as requestFromNode reads it: `//other.example/api/…` is
- * not `/api/…`.
+ * A request target as a URL. One that starts with `/` is all path, whatever follows:
+ * `//other.example/api/…` is the path `//other.example/api/…`, not another host. Throws if it does
+ * not parse.
  */
+function targetUrl(target: string, origin: string): URL {
+  return target.startsWith('/') ? new URL(`${origin}${target}`) : new URL(target);
+}
+
+/** The path of a request target (absolute, or path and query), or null if it does not parse. */
 export function pathOf(target: string | undefined): string | null {
-  const url = target ?? '/';
   try {
-    return new URL(url.startsWith('/') ? `http://path.invalid${url}` : url).pathname;
+    return targetUrl(target ?? '/', 'http://path.invalid').pathname;
   } catch {
     return null;
   }
@@ -208,7 +212,7 @@ export async function requestFromNode(
   const target = fullUrl(req);
   let url: URL;
   try {
-    url = target.startsWith('/') ? new URL(`${scheme}://${host}${target}`) : new URL(target);
+    url = targetUrl(target, `${scheme}://${host}`);
   } catch {
     throw invalidParameters('The request URL is not valid.');
   }
